@@ -1,0 +1,99 @@
+/** `sluice tail <topic>`: decoded records as JSON lines, with key, headers and coordinates. */
+import { randomUUID } from "node:crypto";
+import { UsageError } from "../../../processors/runtime/errors.ts";
+import { createKafka, type IHeaders } from "../../../processors/runtime/kafka-client.ts";
+import { AvroSerde } from "../../../processors/runtime/serde/avro-serde.ts";
+import { DecodeError } from "../../../processors/runtime/serde/decode-error.ts";
+import { SchemaRegistryClient } from "../../../processors/runtime/serde/registry-client.ts";
+import { catalogPlan } from "../../../topics/catalog.ts";
+import { toMs } from "../../../topics/duration.ts";
+import { parse, positiveInteger } from "../args.ts";
+
+export async function tailCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse("tail", args, {
+    "from-beginning": { type: "boolean" },
+    max: { type: "string" },
+    timeout: { type: "string" },
+  });
+  const [topic, extra] = positionals;
+  if (!topic)
+    throw new UsageError("tail: which topic? usage: sluice tail <topic> [--from-beginning] [--max N] [--timeout 30s]");
+  if (extra) throw new UsageError(`tail: unexpected argument '${extra}'`);
+  if (!catalogPlan().some((p) => p.name === topic)) {
+    throw new UsageError(`tail: unknown topic '${topic}' (not in the catalog: see \`sluice topics list\`)`);
+  }
+  const max = positiveInteger("tail", "--max", values.max);
+  const timeoutMs = values.timeout === undefined ? undefined : toMs(values.timeout);
+  await tail(topic, { fromBeginning: values["from-beginning"] ?? false, max, timeoutMs });
+  return 0;
+}
+
+interface TailOptions {
+  fromBeginning: boolean;
+  max?: number | undefined;
+  timeoutMs?: number | undefined;
+}
+
+async function tail(topic: string, options: TailOptions): Promise<void> {
+  const serde = new AvroSerde(new SchemaRegistryClient());
+  const consumer = createKafka("sluice-tail").consumer({
+    kafkaJS: { groupId: `sluice-tail-${randomUUID()}`, fromBeginning: options.fromBeginning, autoCommit: false },
+  });
+  let printed = 0;
+  const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(finish, options.timeoutMs);
+  process.once("SIGINT", finish);
+  process.once("SIGTERM", finish);
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        if (options.max !== undefined && printed >= options.max) return;
+        const line = {
+          topic,
+          partition,
+          offset: message.offset,
+          timestamp: new Date(Number(message.timestamp)).toISOString(),
+          key: message.key?.toString("utf8") ?? null,
+          headers: headersAsText(message.headers),
+          ...(await decodeForDisplay(serde, message.value)),
+        };
+        process.stdout.write(`${JSON.stringify(line, bufferAsHex)}\n`);
+        printed += 1;
+        if (options.max !== undefined && printed >= options.max) finish();
+      },
+    });
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+}
+
+async function decodeForDisplay(serde: AvroSerde, value: Buffer | null) {
+  if (value === null) return { value: null, tombstone: true };
+  try {
+    const decoded = await serde.decode(value);
+    return { schemaId: decoded.schemaId, value: decoded.value };
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    return { error: { code: error.code, message: error.message }, rawHex: value.subarray(0, 64).toString("hex") };
+  }
+}
+
+function headersAsText(headers: IHeaders | undefined): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) text[name] = first.toString();
+  }
+  return text;
+}
+
+function bufferAsHex(_key: string, value: unknown): unknown {
+  if (value && typeof value === "object" && (value as { type?: string }).type === "Buffer") {
+    return Buffer.from((value as { data: number[] }).data).toString("hex");
+  }
+  return value;
+}

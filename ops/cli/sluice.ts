@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `sluice` CLI. A user's mistake gets one line on stderr and exit 2; a failure gets one line and exit 1.
+ * Stack traces are for SLUICE_DEBUG=1 only.
+ */
+import { SluiceError, UsageError } from "../../processors/runtime/errors.ts";
+import { schemasCommand } from "./commands/schemas.ts";
+import { stackCommand } from "./commands/stack.ts";
+import { tailCommand } from "./commands/tail.ts";
+import { topicsCommand } from "./commands/topics.ts";
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  stack: stackCommand,
+  topics: topicsCommand,
+  schemas: schemasCommand,
+  tail: tailCommand,
+};
+
+const USAGE = `usage: sluice <command>
+  stack up | down | status              the local stack: Kafka, schema registry, Elasticsearch, PostgreSQL, Redis
+  topics apply [--dry-run] | list       reconcile the topic catalog with the cluster
+  schemas register | check | codegen [--check]
+                                        register schemas after a compatibility check; gate CI on compatibility
+  tail <topic> [--from-beginning] [--max N]
+                                        print decoded records as JSON lines`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof SluiceError ? ` [${error.code}]` : "";
+    console.error(`sluice: ${usage ? message : `${message}${code}`}`);
+    if (process.env.SLUICE_DEBUG === "1") console.error(error);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

