@@ -10,7 +10,9 @@ export function missingFeatures(features: readonly string[] = kafka.features): s
 if (import.meta.main) {
   const missing = missingFeatures();
   if (missing.length) {
-    console.error(`librdkafka ${kafka.librdkafkaVersion} lacks: ${missing.join(", ")} (has: ${kafka.features.join(", ")})`);
+    console.error(
+      `librdkafka ${kafka.librdkafkaVersion} lacks: ${missing.join(", ")} (has: ${kafka.features.join(", ")})`,
+    );
     process.exit(1);
   }
   console.log(`librdkafka ${kafka.librdkafkaVersion}: ${REQUIRED_FEATURES.join(", ")} available`);

@@ -9,6 +9,8 @@ export default async function stackReady(): Promise<void> {
   const health = await Promise.all(components.map((c) => c.probe()));
   const down = components.filter((_, i) => !health[i]?.healthy).map((c) => `${c.name} (${c.address})`);
   if (down.length) {
-    throw new Error(`the local stack is not healthy: ${down.join(", ")}. Run \`npx sluice stack up\` or \`bash ops/test.sh\`.`);
+    throw new Error(
+      `the local stack is not healthy: ${down.join(", ")}. Run \`npx sluice stack up\` or \`bash ops/test.sh\`.`,
+    );
   }
 }

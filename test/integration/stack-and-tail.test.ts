@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
+import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
+import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
+import { sluice } from "../support/cli.ts";
+
+describe("sluice stack", () => {
+  it("shows every component healthy, with its address and version", async () => {
+    const result = await sluice(["stack", "status"]);
+    expect(result.code).toBe(0);
+    for (const name of ["postgresql", "redis", "kafka", "schema-registry", "elasticsearch"]) {
+      expect(result.stdout).toMatch(new RegExp(`^${name}\\s+\\S+\\s+\\S.*\\s+healthy`, "m"));
+    }
+    expect(result.stdout).toMatch(/^kafka\s+127\.0\.0\.1:9092\s+4\.3\.\d/m);
+  });
+
+  it("reuses running components when brought up again", async () => {
+    const result = await sluice(["stack", "up"], {}, 120_000);
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/, reused$/gm)).toHaveLength(5);
+  });
+});
+
+describe("sluice tail", () => {
+  it("prints decoded records as JSON lines with key, headers and coordinates", async () => {
+    const kafka = createKafka("sluice-test-tail");
+    const offsets = await (async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return await admin.fetchTopicOffsets("alerts");
+      } finally {
+        await admin.disconnect();
+      }
+    })();
+    const existing = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const alertId = `alert-${randomUUID()}`;
+    try {
+      await new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient())).send("alerts", [
+        { alertId, severity: "CRITICAL", source: "test", summary: "disk full", details: { host: "db-1" }, raisedAt: 1 },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+    const result = await sluice([
+      "tail",
+      "alerts",
+      "--from-beginning",
+      "--max",
+      String(existing + 1),
+      "--timeout",
+      "45s",
+    ]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(existing + 1);
+    const ours = lines.find((l) => l.key === alertId);
+    expect(ours).toMatchObject({
+      topic: "alerts",
+      partition: expect.any(Number),
+      offset: expect.stringMatching(/^\d+$/),
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      headers: { "event-id": expect.any(String), "trace-id": expect.any(String), "produced-at": expect.any(String) },
+      schemaId: expect.any(Number),
+      value: {
+        alertId,
+        severity: "CRITICAL",
+        source: "test",
+        summary: "disk full",
+        details: { host: "db-1" },
+        raisedAt: 1,
+      },
+    });
+  });
+});

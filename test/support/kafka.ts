@@ -1,0 +1,78 @@
+/** Real-broker helpers for integration tests: throwaway topics, raw produce, and consuming until a condition. */
+import { randomUUID } from "node:crypto";
+import { type Consumer, createKafka, createProducer, type IHeaders } from "../../processors/runtime/kafka-client.ts";
+
+export interface RawRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+export async function createTestTopic(prefix: string, partitions = 1): Promise<string> {
+  const name = `test.${prefix}.${randomUUID().slice(0, 8)}`;
+  const admin = createKafka("sluice-test-admin").admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }] });
+  } finally {
+    await admin.disconnect();
+  }
+  return name;
+}
+
+export async function deleteTopics(names: string[]): Promise<void> {
+  const admin = createKafka("sluice-test-admin").admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: names });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produceRaw(topic: string, messages: { key: string; value: Buffer | null }[]): Promise<void> {
+  const producer = createProducer(createKafka("sluice-test-producer"));
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads `topic` from the beginning until `done` says so (or the timeout passes) and returns what it read. */
+export async function consumeUntil(
+  topic: string,
+  done: (records: RawRecord[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<RawRecord[]> {
+  const consumer: Consumer = createKafka("sluice-test-consumer").consumer({
+    kafkaJS: { groupId: `sluice-test-${randomUUID()}`, fromBeginning: true, autoCommit: false },
+  });
+  const records: RawRecord[] = [];
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const timer = setTimeout(resolve, timeoutMs);
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        records.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers: message.headers ?? {},
+        });
+        if (done(records)) resolve();
+      },
+    });
+    await promise;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return records;
+}
