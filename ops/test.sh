@@ -9,4 +9,15 @@ node ops/cli/sluice.ts stack up
 node ops/cli/sluice.ts topics apply
 node ops/cli/sluice.ts schemas register
 node ops/toolchain/check-librdkafka.ts
-npm test -- "$@"
+
+results=.sluice/test-results.json
+rm -f "$results"
+status=0
+npm test -- --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+if [ -f "$results" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  ' "$results"
+fi
+exit "$status"

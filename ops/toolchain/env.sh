@@ -14,6 +14,9 @@ say() { printf '\033[1m[toolchain]\033[0m %s\n' "$*"; }
 ensure_debian_packages() {
   local wanted=(build-essential python3 pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev unzip curl)
   local missing=()
+  # The stack's JVM components need a JDK 17+ and Maven; machines of this kind have both, others get Debian's.
+  command -v java >/dev/null 2>&1 || wanted+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || wanted+=(maven)
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
