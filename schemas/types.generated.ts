@@ -90,6 +90,13 @@ export interface OrderItem {
   unitPriceCents: number;
 }
 
+/** The payment deadline of an order has come: scheduled when the order is created. Keyed by orderId. */
+export interface OrderPaymentDue {
+  orderId: string;
+  createdAt: number;
+  dueAt: number;
+}
+
 /** An order moved to a new state: created, paid, shipped, completed (or cancelled). Keyed by orderId. */
 export interface OrderStateChanged {
   orderId: string;
@@ -136,6 +143,7 @@ export interface TopicValues {
   "orders.created": OrderCreated;
   "orders.state": OrderStateChanged;
   "orders.cancelled": OrderCancelled;
+  "orders.payment-due": OrderPaymentDue;
   "inventory.changes": InventoryChanged;
   "emails.outbound": EmailRequested;
   "users.status": UserStatusChanged;

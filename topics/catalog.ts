@@ -50,7 +50,15 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "orderId",
     valueSchema: "sluice.orders.OrderCancelled",
     retention: "7d",
-    consumers: [{ group: "inventory", retryTiers: ["5s", "1m"] }],
+    consumers: [{ group: "inventory-restore", retryTiers: ["5s", "1m"] }],
+  }),
+  topic({
+    name: "orders.payment-due",
+    partitions: 12,
+    key: "orderId",
+    valueSchema: "sluice.orders.OrderPaymentDue",
+    retention: "7d",
+    consumers: [{ group: "order-timeout-check", retryTiers: ["5s", "1m"] }],
   }),
   topic({
     name: "inventory.changes",
@@ -130,8 +138,9 @@ export const TOPICS: readonly BusinessTopic[] = [
 /**
  * Fixed-delay tiers for `ctx.schedule`: a delay cascades down through them, and the last hop waits the exact
  * remainder. Each tier's records are due in arrival order, so a consumer only ever waits for a partition's head.
+ * `0s` carries delays under a second straight to the router, which waits them out itself.
  */
-export const DELAY_TIERS: readonly Duration[] = ["1s", "10s", "1m", "10m", "1h"];
+export const DELAY_TIERS: readonly Duration[] = ["0s", "1s", "10s", "1m", "10m", "1h"];
 const DELAY_PARTITIONS = 6;
 
 export function catalogPlan(topics: readonly BusinessTopic[] = TOPICS): TopicPlan[] {

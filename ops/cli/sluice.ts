@@ -4,6 +4,7 @@
  * Stack traces are for SLUICE_DEBUG=1 only.
  */
 import { SluiceError, UsageError } from "../../processors/runtime/errors.ts";
+import { runCommand } from "./commands/run.ts";
 import { schemasCommand } from "./commands/schemas.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { tailCommand } from "./commands/tail.ts";
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   topics: topicsCommand,
   schemas: schemasCommand,
   tail: tailCommand,
+  run: runCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -24,7 +26,8 @@ const USAGE = `usage: sluice <command>
   schemas register | check | codegen [--check]
                                         register schemas after a compatibility check; gate CI on compatibility
   tail <topic> [--from-beginning] [--max N]
-                                        print decoded records as JSON lines`;
+                                        print decoded records as JSON lines
+  run <processor...> | --all [--port N] run processors (and the delay router) until SIGTERM; /metrics, /health`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

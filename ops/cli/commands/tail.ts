@@ -1,7 +1,8 @@
 /** `sluice tail <topic>`: decoded records as JSON lines, with key, headers and coordinates. */
 import { randomUUID } from "node:crypto";
 import { UsageError } from "../../../processors/runtime/errors.ts";
-import { createKafka, type IHeaders } from "../../../processors/runtime/kafka-client.ts";
+import { textHeaders } from "../../../processors/runtime/headers.ts";
+import { createKafka } from "../../../processors/runtime/kafka-client.ts";
 import { AvroSerde } from "../../../processors/runtime/serde/avro-serde.ts";
 import { DecodeError } from "../../../processors/runtime/serde/decode-error.ts";
 import { SchemaRegistryClient } from "../../../processors/runtime/serde/registry-client.ts";
@@ -56,7 +57,7 @@ async function tail(topic: string, options: TailOptions): Promise<void> {
           offset: message.offset,
           timestamp: new Date(Number(message.timestamp)).toISOString(),
           key: message.key?.toString("utf8") ?? null,
-          headers: headersAsText(message.headers),
+          headers: textHeaders(message.headers),
           ...(await decodeForDisplay(serde, message.value)),
         };
         process.stdout.write(`${JSON.stringify(line, bufferAsHex)}\n`);
@@ -80,15 +81,6 @@ async function decodeForDisplay(serde: AvroSerde, value: Buffer | null) {
     if (!(error instanceof DecodeError)) throw error;
     return { error: { code: error.code, message: error.message }, rawHex: value.subarray(0, 64).toString("hex") };
   }
-}
-
-function headersAsText(headers: IHeaders | undefined): Record<string, string> {
-  const text: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) text[name] = first.toString();
-  }
-  return text;
 }
 
 function bufferAsHex(_key: string, value: unknown): unknown {

@@ -1,0 +1,48 @@
+/**
+ * Transactional stock deduction. Each new order reserves its items: the stock update, the reservation rows and
+ * the ledger entry commit in one PostgreSQL transaction (ctx.once, keyed by orderId), and the inventory.changes
+ * events go out in the Kafka transaction that commits the order's offset. A crash anywhere leaves either
+ * nothing or everything, and a redelivered order finds its reservation done and re-emits the same events.
+ */
+import { defineProcessor } from "../runtime/processor.ts";
+
+/** Stock a SKU starts with the first time an order mentions it (the demo has no restocking service). */
+const INITIAL_STOCK = Number(process.env.SLUICE_INITIAL_STOCK || 1_000_000);
+
+export const reserveStock = defineProcessor({
+  name: "inventory",
+  group: "inventory",
+  input: "orders.created",
+  outputs: ["inventory.changes"],
+  delivery: "exactly-once",
+  retry: "non-blocking",
+  keyConcurrency: 16,
+  ledger: "postgres",
+  async handler(order, ctx) {
+    const { orderId, items } = order.value;
+    await ctx.once(`reserve:${orderId}`, async ({ db }) => {
+      if (!db) throw new Error("inventory needs the PostgreSQL ledger");
+      for (const item of items) {
+        await db.query("INSERT INTO stock (sku, quantity) VALUES ($1, $2) ON CONFLICT (sku) DO NOTHING", [
+          item.sku,
+          INITIAL_STOCK,
+        ]);
+        await db.query("UPDATE stock SET quantity = quantity - $2 WHERE sku = $1", [item.sku, item.quantity]);
+        await db.query("INSERT INTO stock_reservations (order_id, sku, quantity) VALUES ($1, $2, $3)", [
+          orderId,
+          item.sku,
+          item.quantity,
+        ]);
+      }
+    });
+    for (const item of items) {
+      await ctx.send("inventory.changes", item.sku, {
+        sku: item.sku,
+        delta: -item.quantity,
+        reason: "ORDER_RESERVED",
+        orderId,
+        changedAt: ctx.clock.now(),
+      });
+    }
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * Keeps each order's state, enforcing created → paid → shipped → completed (or created → cancelled).
+ * A state that arrives ahead of its predecessor is a transient failure: with key-ordered retries it waits in
+ * the tiers and the order's later states wait behind it, while other orders keep flowing. A repeated or older
+ * state is a duplicate and is ignored; a transition the lifecycle forbids goes to the DLQ.
+ */
+import type { OrderState } from "../../schemas/types.generated.ts";
+import { PermanentError, RetryableError } from "../runtime/failure.ts";
+import { defineProcessor } from "../runtime/processor.ts";
+
+const NEXT: Record<OrderState, readonly OrderState[]> = {
+  CREATED: ["PAID", "CANCELLED"],
+  PAID: ["SHIPPED"],
+  SHIPPED: ["COMPLETED"],
+  COMPLETED: [],
+  CANCELLED: [],
+};
+const RANK: Record<OrderState, number> = { CREATED: 0, PAID: 1, SHIPPED: 2, COMPLETED: 3, CANCELLED: 1 };
+
+/** What a new state means after the current one: apply it, skip it as a duplicate, or wait for the gap. */
+export function transition(
+  current: OrderState | undefined,
+  next: OrderState,
+): "apply" | "duplicate" | "early" | "invalid" {
+  if (current === undefined) return next === "CREATED" ? "apply" : "early";
+  if (NEXT[current].includes(next)) return "apply";
+  if (current === next || RANK[next] < RANK[current]) return "duplicate";
+  if (current === "CANCELLED" || current === "COMPLETED" || next === "CANCELLED") return "invalid";
+  return "early";
+}
+
+export const orderLifecycle = defineProcessor({
+  name: "order-state",
+  group: "order-state",
+  input: "orders.state",
+  outputs: [],
+  delivery: "at-least-once",
+  retry: "key-ordered",
+  keyConcurrency: 16,
+  ledger: "postgres",
+  async handler(change, ctx) {
+    const { orderId, state } = change.value;
+    await ctx.once(`state:${change.headers["event-id"]}`, async ({ db }) => {
+      if (!db) throw new Error("order-state needs the PostgreSQL ledger");
+      const { rows } = await db.query<{ state: OrderState }>(
+        "SELECT state FROM order_states WHERE order_id = $1 FOR UPDATE",
+        [orderId],
+      );
+      const current = rows[0]?.state;
+      const verdict = transition(current, state);
+      if (verdict === "early")
+        throw new RetryableError(`order ${orderId}: ${state} arrived while it is ${current ?? "unknown"}`);
+      if (verdict === "invalid")
+        throw new PermanentError(`order ${orderId}: ${current} → ${state} is not allowed`, "INVALID_TRANSITION");
+      if (verdict === "apply") {
+        await db.query(
+          "INSERT INTO order_states (order_id, state) VALUES ($1, $2) ON CONFLICT (order_id) DO UPDATE SET state = $2, updated_at = now()",
+          [orderId, state],
+        );
+      }
+    });
+  },
+});

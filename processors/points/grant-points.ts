@@ -1,0 +1,27 @@
+/** Loyalty points for every order: one row per order event in the points ledger, however often it is delivered. */
+import { HEADER } from "../runtime/headers.ts";
+import { defineProcessor } from "../runtime/processor.ts";
+
+export const grantPoints = defineProcessor({
+  name: "points",
+  group: "points",
+  input: "orders.created",
+  outputs: [],
+  delivery: "at-least-once",
+  retry: "non-blocking",
+  keyConcurrency: 16,
+  ledger: "postgres",
+  async handler(order, ctx) {
+    const { orderId, userId, totalCents } = order.value;
+    const eventId = order.headers[HEADER.eventId] ?? "";
+    await ctx.once(`points:${eventId}`, async ({ db }) => {
+      if (!db) throw new Error("points needs the PostgreSQL ledger");
+      await db.query("INSERT INTO points_ledger (event_id, user_id, order_id, points) VALUES ($1, $2, $3, $4)", [
+        eventId,
+        userId,
+        orderId,
+        Math.floor(totalCents / 100),
+      ]);
+    });
+  },
+});

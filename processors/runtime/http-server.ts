@@ -1,0 +1,26 @@
+/** /metrics (Prometheus text), /health/live (the process answers) and /health/ready (every processor runs). */
+import { createServer, type Server } from "node:http";
+import type { Metrics } from "./metrics.ts";
+
+export function startHttpServer(port: number, metrics: Metrics, ready: () => boolean): Promise<Server> {
+  const server = createServer(async (request, response) => {
+    const path = request.url?.split("?")[0];
+    if (path === "/metrics") {
+      response.writeHead(200, { "content-type": metrics.registry.contentType });
+      response.end(await metrics.registry.metrics());
+    } else if (path === "/health/live") {
+      response.writeHead(200, { "content-type": "application/json" }).end('{"status":"up"}');
+    } else if (path === "/health/ready") {
+      const ok = ready();
+      response
+        .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: ok ? "ready" : "not ready" }));
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}

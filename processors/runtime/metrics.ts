@@ -1,0 +1,59 @@
+/** The runtime's Prometheus metrics, one registry per process, served on /metrics. */
+import client from "prom-client";
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly consumed = new client.Counter({
+    name: "sluice_records_consumed_total",
+    help: "Records read, by processor and topic",
+    labelNames: ["processor", "topic"],
+    registers: [this.registry],
+  });
+  readonly produced = new client.Counter({
+    name: "sluice_records_produced_total",
+    help: "Records written, by processor and topic",
+    labelNames: ["processor", "topic"],
+    registers: [this.registry],
+  });
+  readonly handlerSeconds = new client.Histogram({
+    name: "sluice_handler_duration_seconds",
+    help: "Handler run time per record",
+    labelNames: ["processor"],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly retries = new client.Counter({
+    name: "sluice_retries_total",
+    help: "Records sent to a retry tier, by tier topic",
+    labelNames: ["processor", "topic"],
+    registers: [this.registry],
+  });
+  readonly dlq = new client.Counter({
+    name: "sluice_dlq_total",
+    help: "Records sent to a DLQ, by error class",
+    labelNames: ["processor", "error_class"],
+    registers: [this.registry],
+  });
+  readonly lagRecords = new client.Gauge({
+    name: "sluice_lag_records",
+    help: "Records between a partition's high watermark and the last processed offset",
+    labelNames: ["processor", "topic", "partition"],
+    registers: [this.registry],
+  });
+  readonly lagSeconds = new client.Gauge({
+    name: "sluice_lag_seconds",
+    help: "Age of the last processed record when it was processed (retry tiers: time past due)",
+    labelNames: ["processor", "topic", "partition"],
+    registers: [this.registry],
+  });
+  readonly delayLateness = new client.Histogram({
+    name: "sluice_delay_lateness_seconds",
+    help: "How long after its due time a scheduled record was delivered",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: "sluice_process_" });
+  }
+}

@@ -1,0 +1,440 @@
+/**
+ * Runs one processor: consumes its input topic and its group's retry tiers, calls the handler per record (keys
+ * of one partition concurrently, each key in order), and writes outputs, retries and DLQ copies with the
+ * batch's offsets: in one transaction (exactly-once), or produced then committed (at-least-once).
+ *
+ * A partition whose head is not due yet (a retry tier) or that is blocked (blocking policy) is paused and left
+ * unresolved, so the consumer re-reads it from there when it resumes; the others keep flowing.
+ */
+
+import type { KafkaJS } from "@confluentinc/kafka-javascript";
+import type { Logger } from "pino";
+import type { SchemaFile } from "../../schemas/schema-files.ts";
+import { valueSubject } from "../../schemas/subjects.ts";
+import type { TopicName } from "../../schemas/types.generated.ts";
+import { topicByName } from "../../topics/catalog.ts";
+import { type Duration, toMs } from "../../topics/duration.ts";
+import { retryTopicName } from "../../topics/topic.ts";
+import type { Clock } from "./clock.ts";
+import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
+import { SluiceError } from "./errors.ts";
+import { childEventId } from "./event-id.ts";
+import { isPermanent, PermanentError } from "./failure.ts";
+import { attemptOf, routeFailure } from "./failure-route.ts";
+import { HEADER, textHeaders } from "./headers.ts";
+import type { Consumer, Kafka, Producer } from "./kafka-client.ts";
+import { createProducer } from "./kafka-client.ts";
+import { KeyOrder } from "./key-order.ts";
+import type { Ledger } from "./ledger/ledger.ts";
+import { recordFields } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+import { OutputBuffer } from "./output-buffer.ts";
+import type { Context, InputRecord, ProcessorDefinition, When } from "./processor.ts";
+import type { AvroSerde } from "./serde/avro-serde.ts";
+
+export interface RuntimeDeps {
+  kafka: Kafka;
+  serde: AvroSerde;
+  schemas: Map<string, SchemaFile>;
+  ledger?: Ledger | undefined;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** Distinguishes this process's transactional id from other members'. */
+  instanceId: string;
+  /** Values larger than this go to the DLQ as VALUE_TOO_LARGE. */
+  maxValueBytes?: number;
+}
+
+type Message = KafkaJS.KafkaMessage;
+type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
+
+const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
+
+export class ProcessorRunner {
+  readonly definition: ProcessorDefinition;
+  private readonly deps: RuntimeDeps;
+  private readonly tiers: readonly Duration[];
+  private readonly tierTopics: string[];
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly log: Logger;
+  private readonly keyOrder = new KeyOrder();
+  /** Blocking policy: failed attempts per `topic/partition/offset`. */
+  private readonly blockedAttempts = new Map<string, number>();
+  private readonly resumeTimers = new Set<{ cancel(): void }>();
+  private transactionQueue: Promise<unknown> = Promise.resolve();
+  private running = false;
+
+  constructor(definition: ProcessorDefinition, deps: RuntimeDeps) {
+    this.definition = definition;
+    this.deps = deps;
+    const input = topicByName(definition.input);
+    const consumer = input?.consumers.find((c) => c.group === definition.group);
+    if (!input || !consumer) {
+      throw new SluiceError(
+        "PROCESSOR_UNDECLARED",
+        `processor ${definition.name}: topics/catalog.ts declares no group '${definition.group}' under '${definition.input}'`,
+      );
+    }
+    this.tiers = consumer.retryTiers;
+    this.tierTopics = this.tiers.map((t) => retryTopicName(definition.input, definition.group, t));
+    this.log = deps.log.child({ "sluice.processor": definition.name, "kafka.group": definition.group });
+    const exactlyOnce = definition.delivery === "exactly-once";
+    this.consumer = deps.kafka.consumer({
+      "js.consumer.max.batch.size": 500,
+      kafkaJS: {
+        groupId: definition.group,
+        fromBeginning: true,
+        autoCommit: false,
+        // Exactly-once reads only committed records; the range assignor gives a member the same partition of the
+        // input and of every retry tier (equal partition counts), which key-ordered retries rely on.
+        readUncommitted: false,
+        partitionAssigners: ["range" as KafkaJS.PartitionAssigners],
+      },
+    });
+    this.producer = createProducer(deps.kafka, {
+      "linger.ms": 5,
+      kafkaJS: exactlyOnce
+        ? { transactionalId: `${definition.group}.${deps.instanceId}`, idempotent: true, maxInFlightRequests: 1 }
+        : { idempotent: true },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.definition.input, ...this.tierTopics] });
+    this.running = true;
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.log.info({ topics: [this.definition.input, ...this.tierTopics] }, "processor started");
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Stops fetching, lets in-flight batches finish and commit, then leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const timer of this.resumeTimers) timer.cancel();
+    await this.consumer.disconnect();
+    await this.transactionQueue.catch(() => {});
+    await this.producer.disconnect();
+    this.log.info("processor stopped");
+  }
+
+  private async onBatch(payload: KafkaJS.EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const now = this.deps.clock.now();
+    const tierIndex = this.tierTopics.indexOf(batch.topic);
+    let messages = batch.messages;
+    let resumeAt: number | undefined;
+    if (tierIndex >= 0) {
+      // A tier's records fall due in arrival order: stop at the first one not yet due.
+      const firstNotDue = messages.findIndex((m) => dueAtOf(m) > now);
+      if (firstNotDue >= 0) {
+        resumeAt = dueAtOf(messages[firstNotDue] as Message);
+        messages = messages.slice(0, firstNotDue);
+      }
+    }
+    const out = new OutputBuffer();
+    const { processed, blockedUntil } = await this.processMessages(
+      batch.topic,
+      batch.partition,
+      tierIndex,
+      messages,
+      out,
+    );
+    resumeAt = blockedUntil ?? resumeAt;
+    const last = messages[processed - 1];
+    if (last) {
+      if (payload.isStale()) return; // revoked meanwhile: the new owner re-reads from the committed offset
+      await this.commit(batch.topic, batch.partition, last.offset, out);
+      payload.resolveOffset(last.offset);
+      this.observeLag(batch, last);
+    }
+    if (resumeAt !== undefined) this.pauseUntil(payload, batch.topic, batch.partition, resumeAt);
+  }
+
+  /** Runs the handler over `messages`; returns how many (from the start) are finished. */
+  private async processMessages(
+    topic: string,
+    partition: number,
+    tierIndex: number,
+    messages: Message[],
+    out: OutputBuffer,
+  ): Promise<{ processed: number; blockedUntil?: number }> {
+    if (this.definition.retry === "blocking" || (this.definition.keyConcurrency ?? 1) <= 1) {
+      for (const [i, message] of messages.entries()) {
+        const outcome = await this.processOne(topic, partition, tierIndex, message, out);
+        if (outcome.kind === "blocked") return { processed: i, blockedUntil: outcome.retryAt };
+      }
+      return { processed: messages.length };
+    }
+    // Virtual partitions: each key in order, different keys at once, at most keyConcurrency keys at a time.
+    const byKey = new Map<string, Message[]>();
+    for (const m of messages) {
+      const key = m.key?.toString() ?? "";
+      const list = byKey.get(key) ?? [];
+      list.push(m);
+      byKey.set(key, list);
+    }
+    const queues = [...byKey.values()];
+    const workers = Array.from({ length: Math.min(this.definition.keyConcurrency ?? 1, queues.length) }, async () => {
+      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+        for (const m of queue) await this.processOne(topic, partition, tierIndex, m, out);
+      }
+    });
+    await Promise.all(workers);
+    return { processed: messages.length };
+  }
+
+  private async processOne(
+    topic: string,
+    partition: number,
+    tierIndex: number,
+    message: Message,
+    out: OutputBuffer,
+  ): Promise<Outcome> {
+    const { metrics } = this.deps;
+    const name = this.definition.name;
+    const key = message.key?.toString() ?? "";
+    const headers = textHeaders(message.headers);
+    metrics.consumed.inc({ processor: name, topic });
+    if (this.definition.retry === "key-ordered") {
+      const decision = tierIndex < 0 ? this.keyOrder.onInput(key) : this.keyOrder.onRetry(key, tierIndex);
+      if (decision.action === "park") {
+        this.park(message, headers, decision.tierIndex, out);
+        return { kind: "done" };
+      }
+    }
+    const started = performance.now();
+    const recordOut = new OutputBuffer();
+    try {
+      const record = await this.decode(topic, partition, message, headers);
+      const log = this.log.child(recordFields(record));
+      await this.definition.handler(record as never, this.context(record, recordOut, log));
+      out.merge(recordOut);
+      this.blockedAttempts.delete(`${topic}/${partition}/${message.offset}`);
+      return { kind: "done" };
+    } catch (error) {
+      return this.onFailure(topic, partition, tierIndex, message, headers, error, out);
+    } finally {
+      metrics.handlerSeconds.observe({ processor: name }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async decode(
+    topic: string,
+    partition: number,
+    message: Message,
+    headers: Record<string, string>,
+  ): Promise<InputRecord<unknown>> {
+    const { serde, schemas } = this.deps;
+    const maxBytes = this.deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    if (message.value === null) throw new PermanentError("record has no value", "MISSING_VALUE");
+    if (message.value.length > maxBytes) {
+      throw new PermanentError(
+        `value is ${message.value.length} bytes, more than the ${maxBytes} this processor accepts`,
+        "VALUE_TOO_LARGE",
+      );
+    }
+    if (!headers[HEADER.eventId]) {
+      throw new PermanentError(`record has no ${HEADER.eventId} header (the idempotency key)`, "MISSING_HEADER");
+    }
+    const reader = schemas.get(topicByName(this.definition.input)?.valueSchema ?? "");
+    const { value } = await serde.decode(message.value, reader?.type);
+    return {
+      topic,
+      sourceTopic: this.definition.input,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? "",
+      value,
+      headers,
+      timestamp: Number(message.timestamp),
+      attempt: attemptOf(headers),
+    };
+  }
+
+  private onFailure(
+    topic: string,
+    partition: number,
+    tierIndex: number,
+    message: Message,
+    headers: Record<string, string>,
+    error: unknown,
+    out: OutputBuffer,
+  ): Outcome {
+    const { clock, metrics } = this.deps;
+    const now = clock.now();
+    const name = this.definition.name;
+    if (this.definition.retry === "blocking" && !isPermanent(error)) {
+      const id = `${topic}/${partition}/${message.offset}`;
+      const attempts = (this.blockedAttempts.get(id) ?? 0) + 1;
+      const backoff = this.definition.blockingBackoff ?? this.tiers;
+      const wait = backoff[attempts - 1];
+      if (wait !== undefined) {
+        this.blockedAttempts.set(id, attempts);
+        metrics.retries.inc({ processor: name, topic: `${topic}.blocking` });
+        this.log.warn(
+          { err: error, attempt: attempts, ...coordinates(topic, partition, message) },
+          "blocked: retrying",
+        );
+        return { kind: "blocked", retryAt: now + toMs(wait) };
+      }
+      this.blockedAttempts.delete(id);
+    }
+    const route = routeFailure(
+      { sourceTopic: this.definition.input, topic, partition, offset: message.offset, headers },
+      error,
+      this.definition.group,
+      this.keyOrderedTiers(message, tierIndex),
+      now,
+    );
+    out.add(route.topic, { key: message.key, value: message.value, headers: route.headers });
+    if (route.kind === "retry") {
+      metrics.retries.inc({ processor: name, topic: route.topic });
+      if (this.definition.retry === "key-ordered")
+        this.keyOrder.added(message.key?.toString() ?? "", this.tierTopics.indexOf(route.topic));
+    } else {
+      metrics.dlq.inc({ processor: name, error_class: route.headers[HEADER.errorClass] ?? "unknown" });
+    }
+    this.log.warn(
+      { err: error, route: route.topic, ...coordinates(topic, partition, message) },
+      `record sent to ${route.kind}`,
+    );
+    return { kind: "done" };
+  }
+
+  /** Key-ordered: a failing record never moves to a tier below older records of its key. */
+  private keyOrderedTiers(message: Message, tierIndex: number): readonly Duration[] {
+    if (this.definition.retry !== "key-ordered") return this.tiers;
+    const floor = Math.max(this.keyOrder.floorTier(message.key?.toString() ?? ""), tierIndex);
+    return this.tiers.map((tier, i) => this.tiers[Math.max(i, floor)] ?? tier);
+  }
+
+  /** Key-ordered: a record of a key with older records in the tiers waits behind them, in tier `tierIndex`. */
+  private park(message: Message, headers: Record<string, string>, tierIndex: number, out: OutputBuffer): void {
+    const topic = this.tierTopics[tierIndex];
+    if (!topic) throw new SluiceError("TIER_MISSING", `no retry tier ${tierIndex}`);
+    out.add(topic, {
+      key: message.key,
+      value: message.value,
+      // Due at once: it waits behind the older records of its key, which the tier delivers first.
+      headers: { ...headers, [HEADER.parked]: "true", [HEADER.dueAt]: String(this.deps.clock.now()) },
+    });
+    this.keyOrder.added(message.key?.toString() ?? "", tierIndex);
+  }
+
+  private context(record: InputRecord<unknown>, out: OutputBuffer, log: Logger): Context {
+    const { serde, schemas, clock, ledger } = this.deps;
+    const definition = this.definition;
+    let produced = 0;
+    const encode = async (topic: TopicName, value: unknown) => {
+      if (!definition.outputs.includes(topic)) {
+        throw new PermanentError(`processor ${definition.name} does not declare ${topic} among its outputs`);
+      }
+      const schema = schemas.get(topicByName(topic)?.valueSchema ?? "");
+      if (!schema) throw new SluiceError("SCHEMA_MISSING", `no value schema for ${topic}`);
+      return serde.encode(valueSubject(topic), schema, value);
+    };
+    const childHeaders = (extra?: Record<string, string>) => ({
+      [HEADER.eventId]: childEventId(record.headers[HEADER.eventId] ?? `${record.topic}/${record.offset}`, produced++),
+      [HEADER.traceId]: record.headers[HEADER.traceId] ?? "",
+      [HEADER.producedAt]: String(clock.now()),
+      ...extra,
+    });
+    return {
+      log,
+      clock,
+      send: async (topic, key, value, headers) => {
+        out.add(topic, { key, value: await encode(topic, value), headers: childHeaders(headers) });
+        this.deps.metrics.produced.inc({ processor: definition.name, topic });
+      },
+      schedule: async (topic, key, value, when: When) => {
+        const now = clock.now();
+        const dueAt = "at" in when ? when.at : now + (typeof when.delay === "number" ? when.delay : toMs(when.delay));
+        const hop = nextHop(dueAt - now, now);
+        out.add(hop.topic, {
+          key,
+          value: await encode(topic, value),
+          headers: childHeaders({
+            [DELAY_HEADER.target]: topic,
+            [HEADER.dueAt]: String(dueAt),
+            [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt),
+          }),
+        });
+      },
+      once: async (key, fn) => {
+        if (!ledger)
+          throw new SluiceError("LEDGER_MISSING", `processor ${definition.name} uses ctx.once without a ledger`);
+        return (await ledger.once(definition.group, key, fn)).result;
+      },
+    };
+  }
+
+  /** Writes the batch's records and its offset: one transaction, or produce-then-commit. */
+  private async commit(topic: string, partition: number, lastOffset: string, out: OutputBuffer): Promise<void> {
+    const next = String(BigInt(lastOffset) + 1n);
+    if (this.definition.delivery === "exactly-once") {
+      // One transaction at a time per producer; batches of other partitions queue here, handlers do not.
+      const run = this.transactionQueue.then(async () => {
+        const transaction = await this.producer.transaction();
+        try {
+          for (const { topic: t, messages } of out.topicMessages()) await transaction.send({ topic: t, messages });
+          await transaction.sendOffsets({
+            consumer: this.consumer,
+            topics: [{ topic, partitions: [{ partition, offset: next }] }],
+          });
+          await transaction.commit();
+        } catch (error) {
+          await transaction.abort().catch(() => {});
+          throw error;
+        }
+      });
+      this.transactionQueue = run.catch(() => {});
+      await run;
+    } else {
+      if (out.size > 0) await this.producer.sendBatch({ topicMessages: out.topicMessages() });
+      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    }
+  }
+
+  private pauseUntil(payload: KafkaJS.EachBatchPayload, topic: string, partition: number, at: number): void {
+    const resume = payload.pause();
+    const timer = this.deps.clock.after(at - this.deps.clock.now(), () => {
+      this.resumeTimers.delete(timer);
+      if (!this.running) return;
+      try {
+        resume();
+      } catch (error) {
+        this.log.debug({ err: error, "kafka.topic": topic, "kafka.partition": partition }, "resume after revoke");
+      }
+    });
+    this.resumeTimers.add(timer);
+  }
+
+  private observeLag(batch: KafkaJS.Batch, last: Message): void {
+    const labels = { processor: this.definition.name, topic: batch.topic, partition: String(batch.partition) };
+    this.deps.metrics.lagRecords.set(labels, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    const reference = this.tierTopics.includes(batch.topic) ? dueAtOf(last) : Number(last.timestamp);
+    this.deps.metrics.lagSeconds.set(labels, Math.max(0, (this.deps.clock.now() - reference) / 1000));
+  }
+}
+
+function dueAtOf(message: Message): number {
+  const raw = textHeaders(message.headers)[HEADER.dueAt];
+  const due = Number(raw);
+  return Number.isFinite(due) ? due : 0;
+}
+
+function coordinates(topic: string, partition: number, message: Message) {
+  return { "kafka.topic": topic, "kafka.partition": partition, "kafka.offset": message.offset };
+}
