@@ -15,18 +15,19 @@ const NEXT: Record<OrderState, readonly OrderState[]> = {
   COMPLETED: [],
   CANCELLED: [],
 };
-const RANK: Record<OrderState, number> = { CREATED: 0, PAID: 1, SHIPPED: 2, COMPLETED: 3, CANCELLED: 1 };
+const RANK: Record<Exclude<OrderState, "CANCELLED">, number> = { CREATED: 0, PAID: 1, SHIPPED: 2, COMPLETED: 3 };
 
-/** What a new state means after the current one: apply it, skip it as a duplicate, or wait for the gap. */
+/** What a new state means after the current one: apply it, skip it as a duplicate, wait for the gap, or refuse. */
 export function transition(
   current: OrderState | undefined,
   next: OrderState,
 ): "apply" | "duplicate" | "early" | "invalid" {
   if (current === undefined) return next === "CREATED" ? "apply" : "early";
   if (NEXT[current].includes(next)) return "apply";
-  if (current === next || RANK[next] < RANK[current]) return "duplicate";
-  if (current === "CANCELLED" || current === "COMPLETED" || next === "CANCELLED") return "invalid";
-  return "early";
+  if (current === next) return "duplicate";
+  if (current === "CANCELLED") return next === "CREATED" ? "duplicate" : "invalid";
+  if (next === "CANCELLED") return "invalid";
+  return RANK[next] < RANK[current] ? "duplicate" : "early";
 }
 
 export const orderLifecycle = defineProcessor({

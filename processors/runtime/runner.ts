@@ -12,9 +12,9 @@ import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import type { TopicName } from "../../schemas/types.generated.ts";
-import { topicByName } from "../../topics/catalog.ts";
+import { TOPICS } from "../../topics/catalog.ts";
 import { type Duration, toMs } from "../../topics/duration.ts";
-import { retryTopicName } from "../../topics/topic.ts";
+import { type BusinessTopic, retryTopicName } from "../../topics/topic.ts";
 import type { Clock } from "./clock.ts";
 import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
 import { SluiceError } from "./errors.ts";
@@ -44,6 +44,8 @@ export interface RuntimeDeps {
   instanceId: string;
   /** Values larger than this go to the DLQ as VALUE_TOO_LARGE. */
   maxValueBytes?: number;
+  /** The topic catalog; tests pass their own topics. */
+  topics?: readonly BusinessTopic[];
 }
 
 type Message = KafkaJS.KafkaMessage;
@@ -54,6 +56,7 @@ const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
 export class ProcessorRunner {
   readonly definition: ProcessorDefinition;
   private readonly deps: RuntimeDeps;
+  private readonly topics: readonly BusinessTopic[];
   private readonly tiers: readonly Duration[];
   private readonly tierTopics: string[];
   private readonly consumer: Consumer;
@@ -69,7 +72,8 @@ export class ProcessorRunner {
   constructor(definition: ProcessorDefinition, deps: RuntimeDeps) {
     this.definition = definition;
     this.deps = deps;
-    const input = topicByName(definition.input);
+    this.topics = deps.topics ?? TOPICS;
+    const input = this.topic(definition.input);
     const consumer = input?.consumers.find((c) => c.group === definition.group);
     if (!input || !consumer) {
       throw new SluiceError(
@@ -248,7 +252,7 @@ export class ProcessorRunner {
     if (!headers[HEADER.eventId]) {
       throw new PermanentError(`record has no ${HEADER.eventId} header (the idempotency key)`, "MISSING_HEADER");
     }
-    const reader = schemas.get(topicByName(this.definition.input)?.valueSchema ?? "");
+    const reader = schemas.get(this.topic(this.definition.input)?.valueSchema ?? "");
     const { value } = await serde.decode(message.value, reader?.type);
     return {
       topic,
@@ -295,7 +299,8 @@ export class ProcessorRunner {
       { sourceTopic: this.definition.input, topic, partition, offset: message.offset, headers },
       error,
       this.definition.group,
-      this.keyOrderedTiers(message, tierIndex),
+      // Blocking retries happen in place; once they are spent, the record goes to the DLQ.
+      this.definition.retry === "blocking" ? [] : this.keyOrderedTiers(message, tierIndex),
       now,
     );
     out.add(route.topic, { key: message.key, value: message.value, headers: route.headers });
@@ -341,7 +346,7 @@ export class ProcessorRunner {
       if (!definition.outputs.includes(topic)) {
         throw new PermanentError(`processor ${definition.name} does not declare ${topic} among its outputs`);
       }
-      const schema = schemas.get(topicByName(topic)?.valueSchema ?? "");
+      const schema = schemas.get(this.topic(topic)?.valueSchema ?? "");
       if (!schema) throw new SluiceError("SCHEMA_MISSING", `no value schema for ${topic}`);
       return serde.encode(valueSubject(topic), schema, value);
     };
@@ -419,6 +424,10 @@ export class ProcessorRunner {
       }
     });
     this.resumeTimers.add(timer);
+  }
+
+  private topic(name: string): BusinessTopic | undefined {
+    return this.topics.find((t) => t.name === name);
   }
 
   private observeLag(batch: KafkaJS.Batch, last: Message): void {
