@@ -221,7 +221,15 @@ export class ProcessorRunner {
     const started = performance.now();
     const recordOut = new OutputBuffer();
     try {
-      const record = await this.decode(topic, partition, message, headers);
+      // Blocking retries stay on the input topic: their attempt is counted here, not in a header.
+      const blocked = this.blockedAttempts.get(`${topic}/${partition}/${message.offset}`);
+      const record = await this.decode(
+        topic,
+        partition,
+        message,
+        headers,
+        blocked === undefined ? undefined : blocked + 1,
+      );
       const log = this.log.child(recordFields(record));
       await this.definition.handler(record as never, this.context(record, recordOut, log));
       out.merge(recordOut);
@@ -239,6 +247,7 @@ export class ProcessorRunner {
     partition: number,
     message: Message,
     headers: Record<string, string>,
+    attempt = attemptOf(headers),
   ): Promise<InputRecord<unknown>> {
     const { serde, schemas } = this.deps;
     const maxBytes = this.deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
@@ -263,7 +272,7 @@ export class ProcessorRunner {
       value,
       headers,
       timestamp: Number(message.timestamp),
-      attempt: attemptOf(headers),
+      attempt,
     };
   }
 

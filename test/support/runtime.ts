@@ -1,0 +1,121 @@
+/**
+ * Runs real ProcessorRunners in the test process against the real stack, on throwaway topics declared like
+ * catalog topics, so a test controls its handler (when it fails, what it records) and nothing else shares them.
+ */
+import { randomUUID } from "node:crypto";
+import pino from "pino";
+import { applyTopics } from "../../ops/cli/commands/topics.ts";
+import { systemClock } from "../../processors/runtime/clock.ts";
+import { DelayRouter } from "../../processors/runtime/delay-router.ts";
+import { newEventHeaders } from "../../processors/runtime/headers.ts";
+import { createKafka, createProducer, type Kafka } from "../../processors/runtime/kafka-client.ts";
+import type { Ledger } from "../../processors/runtime/ledger/ledger.ts";
+import { Metrics } from "../../processors/runtime/metrics.ts";
+import type { ProcessorDefinition } from "../../processors/runtime/processor.ts";
+import { ProcessorRunner } from "../../processors/runtime/runner.ts";
+import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
+import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import { valueSubject } from "../../schemas/subjects.ts";
+import type { Duration } from "../../topics/duration.ts";
+import { type BusinessTopic, planBusinessTopic } from "../../topics/topic.ts";
+import { deleteTopics } from "./kafka.ts";
+
+export const schemas = loadSchemaFiles();
+export const registry = new SchemaRegistryClient();
+const stateSchema = schemas.get("sluice.orders.OrderStateChanged")!;
+
+/** A topic of OrderStateChanged values with one consumer group, created on the cluster. */
+export async function testTopic(
+  prefix: string,
+  options: { partitions?: number; group?: string; retryTiers?: Duration[] } = {},
+): Promise<BusinessTopic> {
+  const topic: BusinessTopic = {
+    name: `test.${prefix}.${randomUUID().slice(0, 8)}`,
+    partitions: options.partitions ?? 1,
+    replicationFactor: 1,
+    key: "orderId",
+    valueSchema: stateSchema.fullName,
+    compatibility: "BACKWARD",
+    cleanupPolicy: "delete",
+    retention: "1d",
+    compression: "lz4",
+    consumers: [{ group: options.group ?? "g", retryTiers: options.retryTiers ?? ["1s", "2s"] }],
+  };
+  await applyTopics(planBusinessTopic(topic), { dryRun: false });
+  await registry.register(valueSubject(topic.name), stateSchema.text);
+  return topic;
+}
+
+export async function dropTopics(topics: BusinessTopic[]): Promise<void> {
+  const names = topics.flatMap((t) => planBusinessTopic(t).map((p) => p.name));
+  if (names.length) await deleteTopics(names);
+  for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
+}
+
+export interface StateEvent {
+  orderId: string;
+  state: "CREATED" | "PAID" | "SHIPPED" | "COMPLETED" | "CANCELLED";
+  changedAt: number;
+}
+
+/** Produces OrderStateChanged values (keyed by orderId) with standard headers; returns their event ids. */
+export async function produceStates(topic: string, events: StateEvent[], partition?: number): Promise<string[]> {
+  const serde = new AvroSerde(registry);
+  const producer = createProducer(createKafka("sluice-test-states"));
+  await producer.connect();
+  try {
+    const messages = await Promise.all(
+      events.map(async (e) => ({
+        key: e.orderId,
+        value: await serde.encode(valueSubject(topic), stateSchema, e),
+        headers: newEventHeaders(Date.now()),
+        ...(partition === undefined ? {} : { partition }),
+      })),
+    );
+    const ids = messages.map((m) => m.headers["event-id"] ?? "");
+    await producer.send({ topic, messages });
+    return ids;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+const quiet = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL || "silent" });
+
+/** Starts a runner for `definition` on the given test topics; stop it with `.stop()`. */
+export async function startRunner(
+  definition: ProcessorDefinition<never>,
+  topics: BusinessTopic[],
+  extra: { ledger?: Ledger; metrics?: Metrics } = {},
+): Promise<ProcessorRunner> {
+  const runner = new ProcessorRunner(definition as unknown as ProcessorDefinition, {
+    kafka: createKafka(`sluice-test-${definition.name}`),
+    serde: new AvroSerde(registry),
+    schemas,
+    ledger: extra.ledger,
+    clock: systemClock,
+    log: quiet,
+    metrics: extra.metrics ?? new Metrics(),
+    instanceId: randomUUID(),
+    topics,
+  });
+  await runner.start();
+  return runner;
+}
+
+export async function startDelayRouter(metrics: Metrics, kafka: Kafka = createKafka("sluice-test-router")) {
+  const router = new DelayRouter(kafka, { clock: systemClock, metrics, log: quiet });
+  await router.start();
+  return router;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns the last verdict. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
