@@ -1,9 +1,9 @@
 /**
  * The delay router: moves scheduled records through the delay tiers and delivers them to their target topic
  * when due. Each tier's records fall due in arrival order, so a partition whose head is not due is paused until
- * it is (never a sleep, never a blocked poll). A remainder shorter than the smallest tier is waited out in
- * memory, without holding up the records behind it; offsets are committed only below the oldest record still
- * held, so a crash re-reads it. That makes delivery at-least-once: after a crash, a record delivered while an
+ * shortly before it is (never a sleep, never a blocked poll); records due within moments, and remainders shorter
+ * than the smallest tier, are waited out in memory, without holding up the records behind them. Offsets are
+ * committed only below the oldest record still held, so a crash re-reads it. That makes delivery at-least-once: after a crash, a record delivered while an
  * older one was held may be delivered again (consumers of scheduled records are idempotent by event id).
  */
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
@@ -20,6 +20,13 @@ import type { Metrics } from "./metrics.ts";
 export const DELAY_ROUTER_GROUP = "sluice-delay-router";
 
 type Message = KafkaJS.KafkaMessage;
+type Outgoing = {
+  topic: string;
+  messages: { key: Buffer | null; value: Buffer | null; headers: IHeaders; timestamp?: string }[];
+};
+
+/** How long before a paused tier partition's head is due the router resumes it (a fetch takes tens of ms). */
+const RESUME_LEAD_MS = 250;
 
 interface PartitionState {
   /** Offsets waiting in memory for their remainder. */
@@ -45,6 +52,9 @@ export class DelayRouter {
     this.log = deps.log.child({ "sluice.processor": "delay-router" });
     this.consumer = kafka.consumer({
       "js.consumer.max.batch.size": 500,
+      // librdkafka sends one fetch per broker at a time: a resumed partition joins the next one. Short long-polls
+      // keep that wait well inside RESUME_LEAD_MS.
+      "fetch.wait.max.ms": 100,
       kafkaJS: { groupId: DELAY_ROUTER_GROUP, fromBeginning: true, autoCommit: false },
     });
     this.producer = createProducer(kafka, { "linger.ms": 1 });
@@ -80,33 +90,21 @@ export class DelayRouter {
     const id = `${batch.topic}/${batch.partition}`;
     const state = this.partitions.get(id) ?? { held: new Map(), next: 0n };
     this.partitions.set(id, state);
-    const outgoing: { topic: string; messages: { key: Buffer | null; value: Buffer | null; headers: IHeaders }[] }[] =
-      [];
-    let notDueUntil: number | undefined;
+    const outgoing: Outgoing[] = [];
+    let resumeAt: number | undefined;
     let last: Message | undefined;
     for (const message of batch.messages) {
       const headers = textHeaders(message.headers);
       const hopDueAt = Number(headers[DELAY_HEADER.hopDueAt] ?? 0);
-      if (hopDueAt > now) {
-        notDueUntil = hopDueAt;
+      if (hopDueAt - now > RESUME_LEAD_MS) {
+        // The head is not due: the rest of the tier's partition is not either. Wake up a little early, so the
+        // fetch is done by the time it is due.
+        resumeAt = hopDueAt - RESUME_LEAD_MS;
         break;
       }
-      const dueAt = Number(headers[HEADER.dueAt] ?? 0);
-      const remaining = dueAt - now;
-      if (remaining <= 0) outgoing.push(this.delivery(message, headers, dueAt, now));
-      else if (remaining >= this.smallestWaitMs) {
-        const hop = nextHop(remaining, now);
-        outgoing.push({
-          topic: hop.topic,
-          messages: [
-            {
-              key: message.key,
-              value: message.value,
-              headers: { ...headers, [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt) },
-            },
-          ],
-        });
-      } else this.hold(state, batch.topic, batch.partition, message, headers, dueAt);
+      const step = this.step(message, headers, now);
+      if (step.kind === "hold") this.hold(state, batch.topic, batch.partition, message, headers, step.until);
+      else outgoing.push(step.outgoing);
       last = message;
     }
     if (last && !isStale()) {
@@ -115,9 +113,9 @@ export class DelayRouter {
       await this.commit(batch.topic, batch.partition, state);
       resolveOffset(last.offset);
     }
-    if (notDueUntil !== undefined) {
+    if (resumeAt !== undefined) {
       const resume = pause();
-      const timer = this.clock.after(notDueUntil - now, () => {
+      const timer = this.clock.after(resumeAt - now, () => {
         this.resumeTimers.delete(timer);
         if (this.running) {
           try {
@@ -129,32 +127,61 @@ export class DelayRouter {
     }
   }
 
-  private delivery(message: Message, headers: Record<string, string>, dueAt: number, now: number) {
-    const { [DELAY_HEADER.target]: target, [DELAY_HEADER.hopDueAt]: _hop, ...kept } = headers;
-    this.metrics.delayLateness.observe(Math.max(0, now - dueAt) / 1000);
-    return { topic: target ?? "", messages: [{ key: message.key, value: message.value, headers: kept }] };
+  /** What to do with a record now: deliver it, send it down to the next tier, or hold it in memory until `until`. */
+  private step(
+    message: Message,
+    headers: Record<string, string>,
+    now: number,
+  ): { kind: "send"; outgoing: Outgoing } | { kind: "hold"; until: number } {
+    const hopDueAt = Number(headers[DELAY_HEADER.hopDueAt] ?? 0);
+    if (hopDueAt > now) return { kind: "hold", until: hopDueAt };
+    const dueAt = Number(headers[HEADER.dueAt] ?? 0);
+    const remaining = dueAt - now;
+    if (remaining <= 0) return { kind: "send", outgoing: this.delivery(message, headers, dueAt, now) };
+    if (remaining < this.smallestWaitMs) return { kind: "hold", until: dueAt };
+    const hop = nextHop(remaining, now);
+    const forwarded = { ...headers, [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt) };
+    return {
+      kind: "send",
+      outgoing: { topic: hop.topic, messages: [{ key: message.key, value: message.value, headers: forwarded }] },
+    };
   }
 
+  private delivery(message: Message, headers: Record<string, string>, dueAt: number, now: number): Outgoing {
+    const { [DELAY_HEADER.target]: target, [DELAY_HEADER.hopDueAt]: _hop, ...kept } = headers;
+    this.metrics.delayLateness.observe(Math.max(0, now - dueAt) / 1000);
+    // The record's timestamp is the moment it was found due: never before its due-at.
+    const delivered = { key: message.key, value: message.value, headers: kept, timestamp: String(now) };
+    return { topic: target ?? "", messages: [delivered] };
+  }
+
+  /** Keeps a record due within moments in memory, without holding up the records behind it. */
   private hold(
     state: PartitionState,
     topic: string,
     partition: number,
     message: Message,
     headers: Record<string, string>,
-    dueAt: number,
+    until: number,
   ): void {
     const offset = BigInt(message.offset);
-    const timer = this.clock.after(dueAt - this.clock.now(), async () => {
+    const wake = async () => {
+      const step = this.step(message, headers, this.clock.now());
+      if (step.kind === "hold") {
+        // Timers may fire a millisecond early against the wall clock; a hop may leave a remainder.
+        state.held.set(offset, this.clock.after(step.until - this.clock.now(), wake));
+        return;
+      }
       try {
-        await this.producer.sendBatch({ topicMessages: [this.delivery(message, headers, dueAt, this.clock.now())] });
+        await this.producer.sendBatch({ topicMessages: [step.outgoing] });
         state.held.delete(offset);
         await this.commit(topic, partition, state);
       } catch (error) {
         // Not committed past it: the next owner, or this one after a restart, delivers it.
         this.log.error({ err: error, "kafka.topic": topic, "kafka.partition": partition }, "held delivery failed");
       }
-    });
-    state.held.set(offset, timer);
+    };
+    state.held.set(offset, this.clock.after(until - this.clock.now(), wake));
   }
 
   /** Commits below the oldest held record, or past the last finished one when none is held. */

@@ -43,7 +43,7 @@ export interface RuntimeDeps {
   /** Distinguishes this process's transactional id from other members'. */
   instanceId: string;
   /** Values larger than this go to the DLQ as VALUE_TOO_LARGE. */
-  maxValueBytes?: number;
+  maxValueBytes?: number | undefined;
   /** The topic catalog; tests pass their own topics. */
   topics?: readonly BusinessTopic[];
 }

@@ -5,6 +5,8 @@ import { type Consumer, createKafka, createProducer, type IHeaders } from "../..
 export interface RawRecord {
   partition: number;
   offset: string;
+  /** The broker's or producer's timestamp, epoch milliseconds. */
+  timestamp: string;
   key: string | null;
   value: Buffer | null;
   headers: IHeaders;
@@ -62,6 +64,7 @@ export async function consumeUntil(
         records.push({
           partition,
           offset: message.offset,
+          timestamp: message.timestamp,
           key: message.key?.toString() ?? null,
           value: message.value,
           headers: message.headers ?? {},

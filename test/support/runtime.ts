@@ -87,7 +87,7 @@ const quiet = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL || "silent" });
 export async function startRunner(
   definition: ProcessorDefinition<never>,
   topics: BusinessTopic[],
-  extra: { ledger?: Ledger; metrics?: Metrics } = {},
+  extra: { ledger?: Ledger; metrics?: Metrics; maxValueBytes?: number } = {},
 ): Promise<ProcessorRunner> {
   const runner = new ProcessorRunner(definition as unknown as ProcessorDefinition, {
     kafka: createKafka(`sluice-test-${definition.name}`),
@@ -99,6 +99,7 @@ export async function startRunner(
     metrics: extra.metrics ?? new Metrics(),
     instanceId: randomUUID(),
     topics,
+    maxValueBytes: extra.maxValueBytes,
   });
   await runner.start();
   return runner;
