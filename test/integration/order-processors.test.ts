@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
+import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
+import { createKafka, createProducer, type Producer } from "../../processors/runtime/kafka-client.ts";
+import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
+import type { OrderCreated, OrderState } from "../../schemas/types.generated.ts";
+import { eventually } from "../support/runtime.ts";
+import { type RunningHost, startSluiceRun } from "../support/sluice-run.ts";
+
+const ORDERS = 24;
+const UNPAID = new Set([3, 11, 19]);
+const FLAKY = 5;
+
+describe("the order processors under `sluice run`", () => {
+  const run = randomUUID().slice(0, 8);
+  const orderIds = Array.from({ length: ORDERS }, (_, i) => `e2e-${run}-${i}`);
+  let host: RunningHost;
+  let db: pg.Pool;
+  let producer: Producer;
+  let catalog: CatalogProducer;
+  let producedAt = 0;
+
+  beforeAll(async () => {
+    db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
+    host = startSluiceRun(
+      ["inventory", "inventory-restore", "points", "email", "email-sender", "order-state", "order-timeout", "order-timeout-check"],
+      { SLUICE_ORDER_TIMEOUT: "4s", SLUICE_FLAKY_EMAIL_ATTEMPTS: "1" },
+    );
+    await host.ready();
+    producer = createProducer(createKafka("sluice-test-orders"));
+    await producer.connect();
+    catalog = new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient()));
+    const orders: OrderCreated[] = orderIds.map((orderId, i) => ({
+      orderId,
+      userId: i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`,
+      items: [
+        { sku: `sku-${run}-a`, quantity: 1 + (i % 3), unitPriceCents: 1_000 },
+        { sku: `sku-${run}-b`, quantity: 1, unitPriceCents: 2_550 },
+      ],
+      totalCents: (1 + (i % 3)) * 1_000 + 2_550,
+      currency: "EUR",
+      createdAt: Date.now(),
+    }));
+    producedAt = Date.now();
+    await catalog.send("orders.created", orders);
+    const states = orderIds.flatMap((orderId, i) =>
+      (UNPAID.has(i) ? ["CREATED"] : ["CREATED", "PAID", "SHIPPED", "COMPLETED"]).map((state, step) => ({
+        orderId,
+        state: state as OrderState,
+        changedAt: producedAt + step,
+      })),
+    );
+    await catalog.send("orders.state", states);
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await db?.end();
+    if (host && host.process.exitCode === null) await host.stop();
+  });
+
+  const count = async (sql: string, params: unknown[]) => Number((await db.query(sql, params)).rows[0]?.n);
+
+  it("reserves stock once per order, in one transaction with the order", async () => {
+    expect(
+      await eventually(async () => (await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)", [orderIds])) === ORDERS * 2),
+    ).toBe(true);
+    const reserved = await count("SELECT sum(quantity) AS n FROM stock_reservations WHERE order_id = ANY($1)", [orderIds]);
+    const expected = orderIds.reduce((sum, _, i) => sum + (1 + (i % 3)) + 1, 0);
+    expect(reserved).toBe(expected);
+  });
+
+  it("grants points exactly once per order", async () => {
+    expect(
+      await eventually(async () => (await count("SELECT count(*) AS n FROM points_ledger WHERE order_id = ANY($1)", [orderIds])) === ORDERS),
+    ).toBe(true);
+    const perOrder = await db.query("SELECT order_id, count(*)::int AS n FROM points_ledger WHERE order_id = ANY($1) GROUP BY 1", [orderIds]);
+    expect(perOrder.rows.every((r) => r.n === 1)).toBe(true);
+  });
+
+  it("sends every confirmation email once; a failing mail server delays only that email", async () => {
+    const sent = async () =>
+      (
+        await db.query<{ email_id: string; recipient: string; sent_at: Date }>(
+          "SELECT email_id, recipient, sent_at FROM emails_sent WHERE email_id = ANY($1)",
+          [orderIds.map((id) => `order-confirmation:${id}`)],
+        )
+      ).rows;
+    expect(await eventually(async () => (await sent()).length === ORDERS, 40_000)).toBe(true);
+    const rows = await sent();
+    expect(new Set(rows.map((r) => r.email_id)).size).toBe(ORDERS);
+    const flaky = rows.find((r) => r.recipient.includes("+flaky"))!;
+    const others = rows.filter((r) => r !== flaky).map((r) => r.sent_at.getTime());
+    // The flaky email waited out the 5s retry tier; the others did not wait for it.
+    expect(flaky.sent_at.getTime() - producedAt).toBeGreaterThanOrEqual(5_000);
+    expect(Math.max(...others)).toBeLessThan(flaky.sent_at.getTime());
+    const metrics = await (await fetch(`http://127.0.0.1:${host.port}/metrics`)).text();
+    expect(metrics).toMatch(/sluice_retries_total\{processor="email-sender",topic="emails\.outbound\.email-sender\.retry\.5s"\} [1-9]/);
+  });
+
+  it("moves paid orders to completed in order, and cancels unpaid ones at their deadline, restoring stock", async () => {
+    const states = async () =>
+      new Map(
+        (await db.query<{ order_id: string; state: string }>("SELECT order_id, state FROM order_states WHERE order_id = ANY($1)", [orderIds])).rows.map(
+          (r) => [r.order_id, r.state],
+        ),
+      );
+    expect(
+      await eventually(async () => {
+        const s = await states();
+        return orderIds.every((id, i) => s.get(id) === (UNPAID.has(i) ? "CANCELLED" : "COMPLETED"));
+      }, 40_000),
+    ).toBe(true);
+    const unpaid = orderIds.filter((_, i) => UNPAID.has(i));
+    expect(
+      await eventually(async () => (await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL", [unpaid])) === unpaid.length * 2),
+    ).toBe(true);
+    const paid = orderIds.filter((_, i) => !UNPAID.has(i));
+    expect(await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL", [paid])).toBe(0);
+    const stockB = await count("SELECT quantity AS n FROM stock WHERE sku = $1", [`sku-${run}-b`]);
+    expect(stockB).toBe(Number(process.env.SLUICE_INITIAL_STOCK || 1_000_000) - paid.length);
+  });
+
+  it("drains and exits 0 on SIGTERM", async () => {
+    expect(await host.stop()).toBe(0);
+  });
+});
