@@ -45,11 +45,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const code = (error as { code?: unknown }).code;
+    const usage = error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
     const message = error instanceof Error ? error.message : String(error);
-    const code = error instanceof SluiceError ? ` [${error.code}]` : "";
-    console.error(`sluice: ${usage ? message : `${message}${code}`}`);
+    const tag = error instanceof SluiceError ? ` [${error.code}]` : "";
+    console.error(`sluice: ${usage ? message : `${message}${tag}`}`);
     if (process.env.SLUICE_DEBUG === "1") console.error(error);
-    process.exitCode = usage ? 2 : 1;
+    // Exit at once: a failed `run` may have left servers and pools open.
+    process.exit(usage ? 2 : 1);
   },
 );

@@ -1,10 +1,12 @@
 /**
  * One process running one or more processors and the delay router, with /metrics and /health on one port.
- * SIGTERM or SIGINT stops fetching, lets in-flight batches commit, and leaves the groups within `drainMs`.
+ * Stopping stops fetching, lets in-flight batches commit, and leaves the groups.
  */
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import { hostname } from "node:os";
 import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import type { BusinessTopic } from "../../topics/topic.ts";
 import { systemClock } from "./clock.ts";
 import { DelayRouter } from "./delay-router.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
@@ -22,7 +24,8 @@ import { SchemaRegistryClient } from "./serde/registry-client.ts";
 
 export interface HostOptions {
   port: number;
-  drainMs?: number;
+  /** The topic catalog the processors' inputs and outputs are declared in. */
+  topics?: readonly BusinessTopic[];
 }
 
 export class ProcessorHost {
@@ -38,7 +41,7 @@ export class ProcessorHost {
     const kafka = createKafka(`sluice-${randomUUID().slice(0, 8)}`);
     const serde = new AvroSerde(new SchemaRegistryClient());
     const schemas = loadSchemaFiles();
-    const instanceId = process.env.SLUICE_INSTANCE_ID || randomUUID();
+    const instanceId = process.env.SLUICE_INSTANCE_ID || hostname();
     this.server = await startHttpServer(options.port, this.metrics, () => this.ready);
     for (const definition of definitions) {
       const ledger = definition.ledger ? await this.ledger(definition.ledger, endpoints) : undefined;
@@ -52,6 +55,7 @@ export class ProcessorHost {
           log: this.log,
           metrics: this.metrics,
           instanceId,
+          topics: options.topics,
         }),
       );
     }

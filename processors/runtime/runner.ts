@@ -40,18 +40,23 @@ export interface RuntimeDeps {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
-  /** Distinguishes this process's transactional id from other members'. */
+  /**
+   * This member's stable name (SLUICE_INSTANCE_ID, else the host name): its transactional ids derive from it,
+   * so two processes running at once need different ids, and a restart should keep its id.
+   */
   instanceId: string;
   /** Values larger than this go to the DLQ as VALUE_TOO_LARGE. */
   maxValueBytes?: number | undefined;
-  /** The topic catalog; tests pass their own topics. */
-  topics?: readonly BusinessTopic[];
+  /** The topic catalog (defaults to topics/catalog.ts): a team's own module or a test adds topics. */
+  topics?: readonly BusinessTopic[] | undefined;
 }
 
 type Message = KafkaJS.KafkaMessage;
 type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
 
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
+const SESSION_TIMEOUT_MS = Number(process.env.SLUICE_SESSION_TIMEOUT_MS || 10_000);
+const TRANSACTION_TIMEOUT_MS = 15_000;
 
 export class ProcessorRunner {
   readonly definition: ProcessorDefinition;
@@ -87,6 +92,10 @@ export class ProcessorRunner {
     const exactlyOnce = definition.delivery === "exactly-once";
     this.consumer = deps.kafka.consumer({
       "js.consumer.max.batch.size": 500,
+      // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
+      // is gone for good is replaced after the session timeout (seconds, not Kafka's default 45).
+      "group.instance.id": `${definition.group}.${deps.instanceId}`,
+      "session.timeout.ms": SESSION_TIMEOUT_MS,
       kafkaJS: {
         groupId: definition.group,
         fromBeginning: true,
@@ -99,6 +108,11 @@ export class ProcessorRunner {
     });
     this.producer = createProducer(deps.kafka, {
       "linger.ms": 5,
+      // A restarted member reuses its transactional id, which aborts the transaction its previous life left
+      // open at once; without that, read_committed consumers would wait out the transaction timeout.
+      ...(exactlyOnce
+        ? { "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS, "socket.timeout.ms": TRANSACTION_TIMEOUT_MS }
+        : {}),
       kafkaJS: exactlyOnce
         ? { transactionalId: `${definition.group}.${deps.instanceId}`, idempotent: true, maxInFlightRequests: 1 }
         : { idempotent: true },

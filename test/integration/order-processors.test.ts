@@ -8,7 +8,7 @@ import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
 import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
 import type { OrderCreated, OrderState } from "../../schemas/types.generated.ts";
 import { eventually } from "../support/runtime.ts";
-import { type RunningHost, startSluiceRun } from "../support/sluice-run.ts";
+import { killStrays, type RunningHost, startSluiceRun } from "../support/sluice-run.ts";
 
 const ORDERS = 24;
 const UNPAID = new Set([3, 11, 19]);
@@ -26,7 +26,16 @@ describe("the order processors under `sluice run`", () => {
   beforeAll(async () => {
     db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
     host = startSluiceRun(
-      ["inventory", "inventory-restore", "points", "email", "email-sender", "order-state", "order-timeout", "order-timeout-check"],
+      [
+        "inventory",
+        "inventory-restore",
+        "points",
+        "email",
+        "email-sender",
+        "order-state",
+        "order-timeout",
+        "order-timeout-check",
+      ],
       { SLUICE_ORDER_TIMEOUT: "4s", SLUICE_FLAKY_EMAIL_ATTEMPTS: "1" },
     );
     await host.ready();
@@ -57,6 +66,7 @@ describe("the order processors under `sluice run`", () => {
   });
 
   afterAll(async () => {
+    await killStrays();
     await producer?.disconnect();
     await db?.end();
     if (host && host.process.exitCode === null) await host.stop();
@@ -66,18 +76,30 @@ describe("the order processors under `sluice run`", () => {
 
   it("reserves stock once per order, in one transaction with the order", async () => {
     expect(
-      await eventually(async () => (await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)", [orderIds])) === ORDERS * 2),
+      await eventually(
+        async () =>
+          (await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)", [orderIds])) ===
+          ORDERS * 2,
+      ),
     ).toBe(true);
-    const reserved = await count("SELECT sum(quantity) AS n FROM stock_reservations WHERE order_id = ANY($1)", [orderIds]);
+    const reserved = await count("SELECT sum(quantity) AS n FROM stock_reservations WHERE order_id = ANY($1)", [
+      orderIds,
+    ]);
     const expected = orderIds.reduce((sum, _, i) => sum + (1 + (i % 3)) + 1, 0);
     expect(reserved).toBe(expected);
   });
 
   it("grants points exactly once per order", async () => {
     expect(
-      await eventually(async () => (await count("SELECT count(*) AS n FROM points_ledger WHERE order_id = ANY($1)", [orderIds])) === ORDERS),
+      await eventually(
+        async () =>
+          (await count("SELECT count(*) AS n FROM points_ledger WHERE order_id = ANY($1)", [orderIds])) === ORDERS,
+      ),
     ).toBe(true);
-    const perOrder = await db.query("SELECT order_id, count(*)::int AS n FROM points_ledger WHERE order_id = ANY($1) GROUP BY 1", [orderIds]);
+    const perOrder = await db.query(
+      "SELECT order_id, count(*)::int AS n FROM points_ledger WHERE order_id = ANY($1) GROUP BY 1",
+      [orderIds],
+    );
     expect(perOrder.rows.every((r) => r.n === 1)).toBe(true);
   });
 
@@ -98,15 +120,20 @@ describe("the order processors under `sluice run`", () => {
     expect(flaky.sent_at.getTime() - producedAt).toBeGreaterThanOrEqual(5_000);
     expect(Math.max(...others)).toBeLessThan(flaky.sent_at.getTime());
     const metrics = await (await fetch(`http://127.0.0.1:${host.port}/metrics`)).text();
-    expect(metrics).toMatch(/sluice_retries_total\{processor="email-sender",topic="emails\.outbound\.email-sender\.retry\.5s"\} [1-9]/);
+    expect(metrics).toMatch(
+      /sluice_retries_total\{processor="email-sender",topic="emails\.outbound\.email-sender\.retry\.5s"\} [1-9]/,
+    );
   });
 
   it("moves paid orders to completed in order, and cancels unpaid ones at their deadline, restoring stock", async () => {
     const states = async () =>
       new Map(
-        (await db.query<{ order_id: string; state: string }>("SELECT order_id, state FROM order_states WHERE order_id = ANY($1)", [orderIds])).rows.map(
-          (r) => [r.order_id, r.state],
-        ),
+        (
+          await db.query<{ order_id: string; state: string }>(
+            "SELECT order_id, state FROM order_states WHERE order_id = ANY($1)",
+            [orderIds],
+          )
+        ).rows.map((r) => [r.order_id, r.state]),
       );
     expect(
       await eventually(async () => {
@@ -116,10 +143,21 @@ describe("the order processors under `sluice run`", () => {
     ).toBe(true);
     const unpaid = orderIds.filter((_, i) => UNPAID.has(i));
     expect(
-      await eventually(async () => (await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL", [unpaid])) === unpaid.length * 2),
+      await eventually(
+        async () =>
+          (await count(
+            "SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL",
+            [unpaid],
+          )) ===
+          unpaid.length * 2,
+      ),
     ).toBe(true);
     const paid = orderIds.filter((_, i) => !UNPAID.has(i));
-    expect(await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL", [paid])).toBe(0);
+    expect(
+      await count("SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL", [
+        paid,
+      ]),
+    ).toBe(0);
     const stockB = await count("SELECT quantity AS n FROM stock WHERE sku = $1", [`sku-${run}-b`]);
     expect(stockB).toBe(Number(process.env.SLUICE_INITIAL_STOCK || 1_000_000) - paid.length);
   });

@@ -44,11 +44,15 @@ export async function produceRaw(topic: string, messages: { key: string; value: 
   }
 }
 
-/** Reads `topic` from the beginning until `done` says so (or the timeout passes) and returns what it read. */
+/**
+ * Reads `topic` from the beginning (read_committed) until `done` says so or the timeout passes, then for
+ * `settleMs` more (so a late duplicate would still show), and returns what it read.
+ */
 export async function consumeUntil(
   topic: string,
   done: (records: RawRecord[]) => boolean,
   timeoutMs = 30_000,
+  settleMs = 0,
 ): Promise<RawRecord[]> {
   const consumer: Consumer = createKafka("sluice-test-consumer").consumer({
     kafkaJS: { groupId: `sluice-test-${randomUUID()}`, fromBeginning: true, autoCommit: false },
@@ -69,7 +73,7 @@ export async function consumeUntil(
           value: message.value,
           headers: message.headers ?? {},
         });
-        if (done(records)) resolve();
+        if (done(records)) setTimeout(resolve, settleMs);
       },
     });
     await promise;

@@ -18,18 +18,30 @@ export interface RunningHost {
 }
 
 let nextPort = 9500;
+const started = new Set<ChildProcess>();
+
+/** Kills every host a test started and left running (a failed assertion skips its own stop). */
+export async function killStrays(): Promise<void> {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  started.clear();
+}
 
 export function startSluiceRun(processors: string[], env: NodeJS.ProcessEnv = {}): RunningHost {
   const port = nextPort++;
   mkdirSync(path.join(ROOT, ".sluice/logs"), { recursive: true });
   const log = path.join(ROOT, ".sluice/logs", `test-run-${port}.log`);
   const out = openSync(log, "a");
-  const child = spawn(process.execPath, [path.join(ROOT, "ops/cli/sluice.ts"), "run", ...processors, "--port", String(port)], {
-    cwd: ROOT,
-    env: { ...process.env, SLUICE_LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", out, out],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, "ops/cli/sluice.ts"), "run", ...processors, "--port", String(port)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SLUICE_LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", out, out],
+    },
+  );
   closeSync(out);
+  started.add(child);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     process: child,

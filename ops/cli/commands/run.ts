@@ -1,26 +1,39 @@
-/** `sluice run <processor...>`: runs processors in this process until SIGTERM or SIGINT. */
+/**
+ * `sluice run <processor...>`: runs processors in this process until SIGTERM or SIGINT. `--module <file>` adds
+ * a team's own processors: a module exporting `processors` (definitions) and optionally `topics` (catalog
+ * entries for topics it declares itself).
+ */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { PROCESSORS } from "../../../processors/registry.ts";
 import { UsageError } from "../../../processors/runtime/errors.ts";
 import { ProcessorHost } from "../../../processors/runtime/host.ts";
+import type { ProcessorDefinition } from "../../../processors/runtime/processor.ts";
+import { TOPICS } from "../../../topics/catalog.ts";
+import type { BusinessTopic } from "../../../topics/topic.ts";
 import { parse, positiveInteger } from "../args.ts";
 
 const DRAIN_MS = 30_000;
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse("run", args, { port: { type: "string" }, all: { type: "boolean" } });
-  const names = values.all ? PROCESSORS.map((p) => p.name) : positionals;
-  if (names.length === 0) {
-    throw new UsageError(`run: which processors? (${PROCESSORS.map((p) => p.name).join(", ")}, or --all)`);
-  }
+  const { values, positionals } = parse("run", args, {
+    port: { type: "string" },
+    all: { type: "boolean" },
+    module: { type: "string" },
+  });
+  const extra = values.module ? await loadModule(values.module) : { processors: [], topics: [] };
+  const known = [...PROCESSORS, ...extra.processors];
+  const list = known.map((p) => p.name).join(", ");
+  const names = values.all ? known.map((p) => p.name) : positionals;
+  if (names.length === 0) throw new UsageError(`run: which processors? (${list}, or --all)`);
   const definitions = names.map((name) => {
-    const definition = PROCESSORS.find((p) => p.name === name);
-    if (!definition)
-      throw new UsageError(`run: unknown processor '${name}' (${PROCESSORS.map((p) => p.name).join(", ")})`);
+    const definition = known.find((p) => p.name === name);
+    if (!definition) throw new UsageError(`run: unknown processor '${name}' (${list})`);
     return definition;
   });
   const port = positiveInteger("run", "--port", values.port ?? process.env.SLUICE_HTTP_PORT) ?? 9400;
   const host = new ProcessorHost();
-  await host.start(definitions, { port });
+  await host.start(definitions, { port, topics: [...TOPICS, ...extra.topics] });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
@@ -33,4 +46,18 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!drained)
     host.log.error(`did not drain within ${DRAIN_MS / 1000}s; exiting anyway (uncommitted work is redelivered)`);
   return drained ? 0 : 1;
+}
+
+async function loadModule(file: string): Promise<{ processors: ProcessorDefinition[]; topics: BusinessTopic[] }> {
+  let loaded: { processors?: unknown; topics?: unknown };
+  try {
+    loaded = await import(pathToFileURL(path.resolve(file)).href);
+  } catch (error) {
+    throw new UsageError(`run: cannot load --module ${file}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (!Array.isArray(loaded.processors)) throw new UsageError(`run: --module ${file} exports no 'processors' array`);
+  return {
+    processors: loaded.processors as ProcessorDefinition[],
+    topics: Array.isArray(loaded.topics) ? (loaded.topics as BusinessTopic[]) : [],
+  };
 }

@@ -30,7 +30,8 @@ export class PostgresLedger implements Ledger {
       );
       if (claimed.rowCount === 0) {
         await client.query("ROLLBACK");
-        const done = await this.pool.query<{ result: R | null }>(
+        // On this client: asking the pool for another could wait forever once every client sits here.
+        const done = await client.query<{ result: R | null }>(
           "SELECT result FROM sluice_ledger WHERE group_name = $1 AND key = $2",
           [group, key],
         );

@@ -1,0 +1,107 @@
+/**
+ * Crash safety: a 100,000-record pipeline survives ten SIGKILLs of the processor process at random moments.
+ * Exactly-once: the read_committed output holds each input exactly once. At-least-once with ctx.once: exactly
+ * one side-effect row per event.
+ */
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyTopics } from "../../ops/cli/commands/topics.ts";
+import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
+import { newEventHeaders } from "../../processors/runtime/headers.ts";
+import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
+import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { valueSubject } from "../../schemas/subjects.ts";
+import { planBusinessTopic } from "../../topics/topic.ts";
+import { consumeUntil, deleteTopics } from "../support/kafka.ts";
+import { eventually, registry, schemas } from "../support/runtime.ts";
+import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
+
+const RECORDS = 100_000;
+const KILLS = 10;
+const MODULE = "test/support/crash-processors.ts";
+
+describe("crash safety under SIGKILL", () => {
+  const id = randomUUID().slice(0, 8);
+  // One instance id for every life: each restart takes over its predecessor's partitions and transactions.
+  const env = { CRASH_IN: `test.crash.${id}.in`, CRASH_OUT: `test.crash.${id}.out`, SLUICE_INSTANCE_ID: `crash-${id}` };
+  let db: pg.Pool;
+  let topicNames: string[] = [];
+
+  beforeAll(async () => {
+    process.env.CRASH_IN = env.CRASH_IN;
+    process.env.CRASH_OUT = env.CRASH_OUT;
+    const { topics } = await import("../support/crash-processors.ts");
+    const plans = topics.flatMap(planBusinessTopic);
+    topicNames = plans.map((p) => p.name);
+    await applyTopics(plans, { dryRun: false });
+    const state = schemas.get("sluice.orders.OrderStateChanged")!;
+    for (const t of topics) await registry.register(valueSubject(t.name), state.text);
+    db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
+    await db.query("CREATE TABLE IF NOT EXISTS test_side_effects (run text NOT NULL, event_id text NOT NULL)");
+
+    const serde = new AvroSerde(registry);
+    const producer = createProducer(createKafka("sluice-test-crash"), { "linger.ms": 20 });
+    await producer.connect();
+    for (let start = 0; start < RECORDS; start += 10_000) {
+      const messages = await Promise.all(
+        Array.from({ length: Math.min(10_000, RECORDS - start) }, async (_, i) => {
+          const orderId = `c-${start + i}`;
+          return {
+            key: orderId,
+            value: await serde.encode(valueSubject(env.CRASH_IN), state, {
+              orderId,
+              state: "CREATED",
+              changedAt: start + i,
+            }),
+            headers: newEventHeaders(Date.now()),
+          };
+        }),
+      );
+      await producer.send({ topic: env.CRASH_IN, messages });
+    }
+    await producer.disconnect();
+  }, 300_000);
+
+  afterAll(async () => {
+    await killStrays();
+    await db?.query("DELETE FROM test_side_effects WHERE run = $1", [env.CRASH_IN]);
+    await db?.end();
+    if (topicNames.length) await deleteTopics(topicNames);
+  });
+
+  it(`loses and duplicates nothing through ${KILLS} kills`, async () => {
+    const processors = ["crash-relay", "crash-effects", "--module", MODULE];
+    const effects = async () =>
+      Number((await db.query("SELECT count(*) AS n FROM test_side_effects WHERE run = $1", [env.CRASH_IN])).rows[0]?.n);
+    const atKill: number[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      const host = startSluiceRun(processors, env);
+      await host.ready();
+      // A random moment while it works through the backlog: once this life has made progress.
+      const before = await effects();
+      await eventually(async () => (await effects()) > before, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 1_500));
+      await host.kill();
+      atKill.push(await effects());
+    }
+    console.log(`side-effect rows at each of the ${KILLS} kills: ${atKill.join(", ")}`);
+    // The kills landed mid-stream, not all before or after the work.
+    expect(atKill.filter((n) => n > 0 && n < RECORDS).length).toBeGreaterThanOrEqual(KILLS / 2);
+    const survivor = startSluiceRun(processors, env);
+    await survivor.ready();
+    expect(await eventually(async () => (await effects()) >= RECORDS, 240_000)).toBe(true);
+    const output = await consumeUntil(env.CRASH_OUT, (rs) => rs.length >= RECORDS, 240_000, 3_000);
+    expect(await survivor.stop()).toBe(0);
+
+    const keys = new Set(output.map((r) => r.key));
+    expect(output.length).toBe(RECORDS);
+    expect(keys.size).toBe(RECORDS);
+    const rows = await db.query<{ n: string; distinct_events: string }>(
+      "SELECT count(*) AS n, count(DISTINCT event_id) AS distinct_events FROM test_side_effects WHERE run = $1",
+      [env.CRASH_IN],
+    );
+    expect(Number(rows.rows[0]?.n)).toBe(RECORDS);
+    expect(Number(rows.rows[0]?.distinct_events)).toBe(RECORDS);
+  }, 600_000);
+});
