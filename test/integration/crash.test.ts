@@ -13,6 +13,7 @@ import { createKafka, createProducer } from "../../processors/runtime/kafka-clie
 import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import { planBusinessTopic } from "../../topics/topic.ts";
+import { crashTopics } from "../support/crash-processors.ts";
 import { consumeUntil, deleteTopics } from "../support/kafka.ts";
 import { eventually, registry, schemas } from "../support/runtime.ts";
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
@@ -29,9 +30,7 @@ describe("crash safety under SIGKILL", () => {
   let topicNames: string[] = [];
 
   beforeAll(async () => {
-    process.env.CRASH_IN = env.CRASH_IN;
-    process.env.CRASH_OUT = env.CRASH_OUT;
-    const { topics } = await import("../support/crash-processors.ts");
+    const topics = crashTopics(env.CRASH_IN, env.CRASH_OUT);
     const plans = topics.flatMap(planBusinessTopic);
     topicNames = plans.map((p) => p.name);
     await applyTopics(plans, { dryRun: false });

@@ -24,10 +24,15 @@ const stateTopic = (name: string, groups: string[]): BusinessTopic => ({
   consumers: groups.map((group) => ({ group, retryTiers: ["1s"] })),
 });
 
-export const topics: BusinessTopic[] = [
-  stateTopic(input, [`crash-relay-${input}`, `crash-effects-${input}`]),
-  stateTopic(output, []),
-];
+/** The topics of one test run: the tests create them, `sluice run --module` reads them from the environment. */
+export function crashTopics(inputTopic: string, outputTopic: string): BusinessTopic[] {
+  return [
+    stateTopic(inputTopic, [`crash-relay-${inputTopic}`, `crash-effects-${inputTopic}`]),
+    stateTopic(outputTopic, []),
+  ];
+}
+
+export const topics = crashTopics(input, output);
 
 interface State {
   orderId: string;
