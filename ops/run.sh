@@ -1,32 +1,61 @@
 #!/usr/bin/env bash
-# Runs the platform on this machine: toolchain, local stack, topics, schemas, demo traffic, and where to look.
+# Runs the platform on this machine: toolchain, local stack, topics, schemas, every processor (in the background),
+# demo traffic, what the processors made of it, and where to look.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain/env.sh"
 cd "$SLUICE_ROOT"
 
 sluice() { node ops/cli/sluice.ts "$@"; }
+PORT="${SLUICE_HTTP_PORT:-9400}"
+PID_FILE=.sluice/run/processors.pid
+LOG_FILE=.sluice/logs/processors.log
 
 sluice stack up
 sluice topics apply
 sluice schemas register
+
+# One processor host for the demo: replace the one a previous run left.
+if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+  kill -TERM "$(cat "$PID_FILE")"
+  while kill -0 "$(cat "$PID_FILE")" 2>/dev/null; do sleep 0.2; done
+fi
+mkdir -p .sluice/run .sluice/logs
+# Short deadlines so the demo shows them: unpaid orders are cancelled after 10s; the flaky mail server refuses once.
+SLUICE_ORDER_TIMEOUT="${SLUICE_ORDER_TIMEOUT:-10s}" SLUICE_FLAKY_EMAIL_ATTEMPTS=1 \
+  nohup node ops/cli/sluice.ts run --all --port "$PORT" >>"$LOG_FILE" 2>&1 &
+echo $! >"$PID_FILE"
+echo "[run] processors starting (pid $(cat "$PID_FILE"), log $LOG_FILE)"
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break
+  kill -0 "$(cat "$PID_FILE")" 2>/dev/null || { echo "[run] processors exited:"; tail -20 "$LOG_FILE"; exit 1; }
+  sleep 0.5
+done
+curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, delay router"
+
 node ops/demo/demo-traffic.ts
+echo "[run] waiting 15s: the payment deadline (10s) passes and the flaky email's retry tier (5s) comes due"
+sleep 15
 
 echo
-echo "== the first orders on orders.created (decoded from Avro through the registry) =="
-sluice tail orders.created --from-beginning --max 3 --timeout 30s
+echo "== what the processors did =="
+node ops/demo/demo-report.ts "$PORT"
 echo
-echo "== their states on orders.state =="
-sluice tail orders.state --from-beginning --max 4 --timeout 30s
+echo "== the cancellations on orders.cancelled =="
+sluice tail orders.cancelled --from-beginning --max 3 --timeout 10s
 
 cat <<TXT
 
 == where to look ==
 $(sluice stack status)
 
+  processors        running in the background (pid $(cat "$PID_FILE")); log: $LOG_FILE
+  metrics, health   http://127.0.0.1:$PORT/metrics   http://127.0.0.1:$PORT/health/ready
   tail a topic      npx sluice tail orders.state --from-beginning
+  the DLQ of a group npx sluice tail orders.state.order-state.dlq --from-beginning
   the catalog       npx sluice topics list
   schemas           curl -s ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}/subjects
   stack logs        $SLUICE_ROOT/.sluice/logs/
-  stop the stack    npx sluice stack down
+  stop              kill $(cat "$PID_FILE"); npx sluice stack down
   (npx needs Node 24 on PATH: source ops/toolchain/env.sh)
 TXT

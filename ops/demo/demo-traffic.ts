@@ -1,47 +1,60 @@
 /**
  * Demo traffic for the README's run command: a handful of orders, each created and then moved through its
- * states, produced as Avro through the registry. Processors consume it as they arrive in later issues.
+ * states. Every fourth order is never paid (the order-timeout processor cancels it); one customer's mail server
+ * refuses the first attempt (its confirmation email goes through a retry tier). The order ids are written to
+ * .sluice/run/demo-orders.json for the report.
  */
+
 import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
 import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
 import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
 import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
 import type { OrderCreated, OrderState, OrderStateChanged } from "../../schemas/types.generated.ts";
+import { RUN_DIR } from "../stack/paths.ts";
 
-const ORDERS = Number(process.env.SLUICE_DEMO_ORDERS || 10);
+const ORDERS = Number(process.env.SLUICE_DEMO_ORDERS || 12);
 const SKUS = ["sku-tee", "sku-mug", "sku-cap", "sku-socks"];
+const FLAKY_ORDER = 2;
+const isUnpaid = (i: number) => i % 4 === 3;
 
-function order(i: number, now: number): OrderCreated {
+function order(i: number, run: string, now: number): OrderCreated {
   const quantity = 1 + (i % 3);
-  const sku = SKUS[i % SKUS.length] ?? "sku-tee";
   return {
-    orderId: `order-${randomUUID().slice(0, 8)}`,
-    userId: `user-${100 + (i % 7)}`,
-    items: [{ sku, quantity, unitPriceCents: 1_999 }],
+    orderId: `demo-${run}-${i}`,
+    userId: i === FLAKY_ORDER ? "user-102+flaky" : `user-${100 + (i % 7)}`,
+    items: [{ sku: SKUS[i % SKUS.length] ?? "sku-tee", quantity, unitPriceCents: 1_999 }],
     totalCents: quantity * 1_999,
     currency: "EUR",
     createdAt: now,
   };
 }
 
-/** Most orders are paid and shipped; every fourth stays unpaid, for the order-timeout processor to cancel. */
-function statesOf(i: number): OrderState[] {
-  return i % 4 === 3 ? ["CREATED"] : ["CREATED", "PAID", "SHIPPED", "COMPLETED"];
-}
-
+const run = randomUUID().slice(0, 6);
 const producer = createProducer(createKafka("sluice-demo"));
 const catalog = new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient()));
 await producer.connect();
 try {
   const now = Date.now();
-  const orders = Array.from({ length: ORDERS }, (_, i) => order(i, now));
+  const orders = Array.from({ length: ORDERS }, (_, i) => order(i, run, now));
   await catalog.send("orders.created", orders);
+  const states: OrderState[] = ["CREATED", "PAID", "SHIPPED", "COMPLETED"];
   const changes: OrderStateChanged[] = orders.flatMap((o, i) =>
-    statesOf(i).map((state, step) => ({ orderId: o.orderId, state, changedAt: now + step })),
+    (isUnpaid(i) ? states.slice(0, 1) : states).map((state, step) => ({
+      orderId: o.orderId,
+      state,
+      changedAt: now + step,
+    })),
   );
   await catalog.send("orders.state", changes);
-  console.log(`[demo] produced ${orders.length} orders.created and ${changes.length} orders.state records`);
+  mkdirSync(RUN_DIR, { recursive: true });
+  writeFileSync(path.join(RUN_DIR, "demo-orders.json"), JSON.stringify({ run, orders: orders.map((o) => o.orderId) }));
+  console.log(
+    `[demo] produced ${orders.length} orders (run ${run}): ${orders.filter((_, i) => isUnpaid(i)).length} stay unpaid, ` +
+      `order ${orders[FLAKY_ORDER]?.orderId} belongs to a customer whose mail server is flaky`,
+  );
 } finally {
   await producer.disconnect();
 }

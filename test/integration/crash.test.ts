@@ -67,6 +67,7 @@ describe("crash safety under SIGKILL", () => {
     await db?.query("DELETE FROM test_side_effects WHERE run = $1", [env.CRASH_IN]);
     await db?.end();
     if (topicNames.length) await deleteTopics(topicNames);
+    for (const name of topicNames) await registry.deleteSubject(valueSubject(name)).catch(() => {});
   });
 
   it(`loses and duplicates nothing through ${KILLS} kills`, async () => {

@@ -50,6 +50,7 @@ describe("rebalance in exactly-once mode", () => {
   afterAll(async () => {
     await killStrays();
     if (topicNames.length) await deleteTopics(topicNames);
+    for (const name of topicNames) await registry.deleteSubject(valueSubject(name)).catch(() => {});
   });
 
   it("keeps every record exactly once while members join and leave", async () => {
