@@ -1,0 +1,91 @@
+/**
+ * The benchmark's processors, loaded by `sluice run --module`. Topic names come from BENCH_ID.
+ *   bench-alo / bench-eos  Avro in → handler → Avro out, at-least-once / exactly-once
+ *   bench-failing          as bench-alo, but 1% of keys always fail (non-blocking: they go to the retry tiers)
+ *   bench-scheduler        schedules each record of the schedule topic to the delayed topic, due at its createdAt
+ */
+import { createHash } from "node:crypto";
+import { RetryableError } from "../../processors/runtime/failure.ts";
+import type { InputRecord, ProcessorDefinition } from "../../processors/runtime/processor.ts";
+import type { OrderCreated } from "../../schemas/types.generated.ts";
+import type { BusinessTopic } from "../../topics/topic.ts";
+
+export function benchTopics(id: string) {
+  const names = {
+    input: `bench.${id}.in`,
+    output: `bench.${id}.out`,
+    schedule: `bench.${id}.schedule`,
+    delayed: `bench.${id}.delayed`,
+  };
+  const topic = (name: string, groups: string[]): BusinessTopic => ({
+    name,
+    partitions: 12,
+    replicationFactor: 1,
+    key: "orderId",
+    valueSchema: "sluice.orders.OrderCreated",
+    compatibility: "BACKWARD",
+    cleanupPolicy: "delete",
+    retention: "1d",
+    // As the producer sent it (uncompressed): kafkajs, the baseline, reads no lz4 or zstd without plugins.
+    compression: "producer",
+    consumers: groups.map((group) => ({ group, retryTiers: ["10m"] })),
+  });
+  return {
+    names,
+    topics: [
+      topic(
+        names.input,
+        ["bench-alo", "bench-eos", "bench-failing"].map((g) => `${g}-${id}`),
+      ),
+      topic(names.output, []),
+      topic(names.schedule, [`bench-scheduler-${id}`]),
+      topic(names.delayed, []),
+    ],
+  };
+}
+
+const id = process.env.BENCH_ID ?? "none";
+const { names, topics: declared } = benchTopics(id);
+export const topics = declared;
+
+/** 1% of keys, the same keys in every run. */
+export const isFailingKey = (key: string) => createHash("md5").update(key).digest()[0]! < 3;
+
+const relay = (
+  name: string,
+  delivery: "at-least-once" | "exactly-once",
+  failing: boolean,
+): ProcessorDefinition<never> => ({
+  name,
+  group: `${name}-${id}`,
+  input: names.input as never,
+  outputs: [names.output as never],
+  delivery,
+  retry: "non-blocking",
+  keyConcurrency: 64,
+  async handler(record: InputRecord<OrderCreated>, ctx) {
+    if (failing && isFailingKey(record.key)) throw new RetryableError("this key always fails");
+    const order = record.value;
+    const total = order.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+    await ctx.send(names.output as never, record.key, { ...order, totalCents: total } as never);
+  },
+});
+
+export const processors: ProcessorDefinition<never>[] = [
+  relay("bench-alo", "at-least-once", false),
+  relay("bench-eos", "exactly-once", false),
+  relay("bench-failing", "at-least-once", true),
+  {
+    name: "bench-scheduler",
+    group: `bench-scheduler-${id}`,
+    input: names.schedule as never,
+    outputs: [names.delayed as never],
+    delivery: "at-least-once",
+    retry: "non-blocking",
+    keyConcurrency: 64,
+    async handler(record: InputRecord<OrderCreated>, ctx) {
+      // The driver puts the wanted due time in createdAt.
+      await ctx.schedule(names.delayed as never, record.key, record.value as never, { at: record.value.createdAt });
+    },
+  },
+];

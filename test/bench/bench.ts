@@ -1,0 +1,406 @@
+/**
+ * `npm run bench [-- --json]`: the runtime's figures on the local stack, with baselines measured in the same run
+ * on the same records. A program that prints figures and ratios, not a test: it asserts nothing.
+ *
+ *   alo_rps, eos_rps            one `sluice run` process, Avro in → handler → Avro out, 12 partitions
+ *   alo_p50_ms, alo_p99_ms      end-to-end latency at half of alo_rps (eos_p99_ms at half of eos_rps)
+ *   rss_mb                      peak resident memory of the processor process
+ *   delay_lateness_p99_ms       how late scheduled records arrive (never early: counted separately)
+ *   failing_keys_ratio          healthy throughput with 1% of keys failing ÷ throughput with none
+ *   kafkajs_loop_rps            a plain kafkajs consume → produce loop (the peer)
+ *   java_ceiling_rps            Kafka's ProducerPerformance and ConsumerPerformance, the slower of the two
+ */
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import kafkajs from "kafkajs";
+import { applyTopics } from "../../ops/cli/commands/topics.ts";
+import { KAFKA_VERSION } from "../../ops/stack/components/kafka.ts";
+import { findJdk } from "../../ops/stack/java.ts";
+import { DIST_DIR } from "../../ops/stack/paths.ts";
+import { stackComponents } from "../../ops/stack/stack.ts";
+import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
+import { newEventHeaders } from "../../processors/runtime/headers.ts";
+import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
+import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
+import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import { valueSubject } from "../../schemas/subjects.ts";
+import type { OrderCreated } from "../../schemas/types.generated.ts";
+import { planBusinessTopic } from "../../topics/topic.ts";
+import { consumeUntil, deleteTopics } from "../support/kafka.ts";
+import { startSluiceRun } from "../support/sluice-run.ts";
+import { benchTopics, isFailingKey } from "./bench-processors.ts";
+
+const N = Number(process.env.BENCH_RECORDS || 200_000);
+const json = process.argv.includes("--json");
+const log = (line: string) => {
+  if (!json) console.log(line);
+  else console.error(line);
+};
+
+const id = randomUUID().slice(0, 8);
+const { names, topics } = benchTopics(id);
+const registry = new SchemaRegistryClient();
+const schema = loadSchemaFiles().get("sluice.orders.OrderCreated")!;
+const brokers = endpointsFromEnv().kafkaBrokers;
+const MODULE = "test/bench/bench-processors.ts";
+
+function order(i: number, createdAt: number): OrderCreated {
+  return {
+    orderId: `bench-order-${i.toString().padStart(8, "0")}`,
+    userId: `customer-${(i % 5_000).toString().padStart(6, "0")}`,
+    items: [0, 1, 2, 3, 4, 5].map((k) => ({
+      sku: `sku-${((i + k) % 997).toString().padStart(5, "0")}-standard`,
+      quantity: 1 + k,
+      unitPriceCents: 999 + k,
+    })),
+    totalCents: 0,
+    currency: "EUR",
+    createdAt,
+  };
+}
+
+async function produce(topic: string, count: number, createdAt: (i: number) => number, offset = 0): Promise<number> {
+  const serde = new AvroSerde(registry);
+  const producer = createProducer(createKafka("sluice-bench-producer"), { "linger.ms": 20 });
+  await producer.connect();
+  let bytes = 0;
+  try {
+    for (let start = 0; start < count; start += 10_000) {
+      const messages = await Promise.all(
+        Array.from({ length: Math.min(10_000, count - start) }, async (_, j) => {
+          const value = await serde.encode(
+            valueSubject(topic),
+            schema,
+            order(offset + start + j, createdAt(start + j)),
+          );
+          bytes += value.length;
+          return { key: `bench-order-${offset + start + j}`, value, headers: newEventHeaders(Date.now()) };
+        }),
+      );
+      await producer.send({ topic, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return bytes / count;
+}
+
+async function committed(groupId: string, topic: string): Promise<number> {
+  const admin = createKafka("sluice-bench-admin").admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records per second for `groupId` to commit all N input records, timed from its first commit. */
+async function drainRate(groupId: string, topic: string, total: number): Promise<number> {
+  let first: { at: number; done: number } | undefined;
+  let last = { at: Date.now(), done: 0 };
+  for (;;) {
+    const done = await committed(groupId, topic);
+    if (done > 0 && !first) first = { at: performance.now(), done };
+    if (done >= total && first) return (done - first.done) / ((performance.now() - first.at) / 1000);
+    if (done > last.done) last = { at: Date.now(), done };
+    if (Date.now() - last.at > 60_000)
+      throw new Error(`${groupId} made no progress for 60s (${done} of ${total} committed)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function peakRssMb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function runProcessor(name: string): Promise<{ rps: number; rssMb: number }> {
+  const host = startSluiceRun([name, "--module", MODULE], { BENCH_ID: id, SLUICE_INSTANCE_ID: `${name}-${id}` });
+  await host.ready();
+  const rps = await drainRate(`${name}-${id}`, names.input, N);
+  const rssMb = peakRssMb(host.process.pid);
+  await host.stop();
+  return { rps, rssMb };
+}
+
+/** End-to-end latency percentiles while `name` runs at `rate` records per second for `seconds`. */
+async function latencyAt(name: string, rate: number, seconds: number): Promise<{ p50: number; p99: number }> {
+  const host = startSluiceRun([name, "--module", MODULE], { BENCH_ID: id, SLUICE_INSTANCE_ID: `${name}-${id}` });
+  await host.ready();
+  const latencies: number[] = [];
+  const serde = new AvroSerde(registry);
+  const consumer = createKafka("sluice-bench-latency").consumer({
+    kafkaJS: { groupId: `bench-latency-${name}-${id}`, fromBeginning: false, autoCommit: false },
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [names.output] });
+  const from = Date.now();
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const m of batch.messages) {
+        const { value } = await serde.decode<OrderCreated>(m.value!, schema.type);
+        if (value.createdAt >= from) latencies.push(now - value.createdAt);
+      }
+    },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // the latency consumer's group settles
+  const producer = createProducer(createKafka("sluice-bench-paced"), { "linger.ms": 1 });
+  await producer.connect();
+  const perTick = Math.max(1, Math.round(rate / 100));
+  const ticks = seconds * 100;
+  for (let t = 0; t < ticks; t++) {
+    const tickStart = Date.now();
+    const messages = await Promise.all(
+      Array.from({ length: perTick }, async (_, j) => ({
+        key: `paced-${t}-${j}`,
+        value: await serde.encode(valueSubject(names.input), schema, order(t * perTick + j, Date.now())),
+        headers: newEventHeaders(Date.now()),
+      })),
+    );
+    producer.send({ topic: names.input, messages }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (Date.now() - tickStart))));
+  }
+  await producer.flush({ timeout: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await producer.disconnect();
+  await consumer.disconnect();
+  await host.stop();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function delayLateness(): Promise<{ p99: number; early: number; count: number }> {
+  const host = startSluiceRun(["bench-scheduler", "--module", MODULE], {
+    BENCH_ID: id,
+    SLUICE_INSTANCE_ID: `sched-${id}`,
+  });
+  await host.ready();
+  const count = 3_000;
+  // Due between 0.5s and 3.5s after producing: the 0s and 1s tiers, the router's memory, and cascades.
+  await produce(names.schedule, count, (i) => Date.now() + 500 + ((i * 7919) % 3_000));
+  const delivered = await consumeUntil(names.delayed, (rs) => rs.length >= count, 60_000);
+  await host.stop();
+  const lateness = delivered
+    .map((r) => Number(r.timestamp) - Number(r.headers["due-at"]?.toString()))
+    .sort((a, b) => a - b);
+  return {
+    p99: lateness[Math.floor(0.99 * (lateness.length - 1))] ?? Number.NaN,
+    early: lateness.filter((l) => l < 0).length,
+    count: delivered.length,
+  };
+}
+
+async function kafkajsLoop(): Promise<number> {
+  const target = `bench.${id}.kafkajs`;
+  await applyTopics(planBusinessTopic({ ...topics[1]!, name: target }), { dryRun: false });
+  const client = new kafkajs.Kafka({ clientId: "bench-kafkajs", brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const producer = client.producer({ idempotent: true });
+  const consumer = client.consumer({ groupId: `bench-kafkajs-${id}` });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: names.input, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      await producer.send({
+        topic: target,
+        compression: kafkajs.CompressionTypes.None,
+        messages: batch.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      });
+    },
+  });
+  const rps = await drainRate(`bench-kafkajs-${id}`, names.input, N);
+  await consumer.disconnect();
+  await producer.disconnect();
+  await deleteTopics([target]);
+  return rps;
+}
+
+function javaCeiling(recordSize: number): { producer: number; consumer: number } {
+  const topic = `bench.${id}.java`;
+  const java = findJdk(17).java;
+  const classpath = `${path.join(DIST_DIR, `kafka-${KAFKA_VERSION}`, "libs")}/*`;
+  const log4j = "-Dlog4j2.configurationFile=ops/stack/kafka/log4j2-tools.properties";
+  execFileSync(
+    java,
+    [
+      log4j,
+      "-cp",
+      classpath,
+      "org.apache.kafka.tools.TopicCommand",
+      "--bootstrap-server",
+      brokers[0]!,
+      "--create",
+      "--topic",
+      topic,
+      "--partitions",
+      "12",
+      "--replication-factor",
+      "1",
+    ],
+    { stdio: "ignore" },
+  );
+  const produced = execFileSync(
+    java,
+    [
+      log4j,
+      "-cp",
+      classpath,
+      "org.apache.kafka.tools.ProducerPerformance",
+      "--topic",
+      topic,
+      "--num-records",
+      String(N),
+      "--record-size",
+      String(Math.round(recordSize)),
+      "--throughput",
+      "-1",
+      "--producer-props",
+      `bootstrap.servers=${brokers[0]}`,
+      "acks=all",
+      "linger.ms=5",
+      "enable.idempotence=true",
+    ],
+    { encoding: "utf8" },
+  );
+  const producer = Number(/([\d.]+) records\/sec/.exec(produced.trim().split("\n").at(-1) ?? "")?.[1]);
+  const consumed = execFileSync(
+    java,
+    [
+      log4j,
+      "-cp",
+      classpath,
+      "org.apache.kafka.tools.ConsumerPerformance",
+      "--bootstrap-server",
+      brokers[0]!,
+      "--topic",
+      topic,
+      "--messages",
+      String(N),
+      "--group",
+      `bench-java-${id}`,
+      "--timeout",
+      "60000",
+    ],
+    { encoding: "utf8" },
+  );
+  const [header, values] = consumed
+    .trim()
+    .split("\n")
+    .slice(-2)
+    .map((l) => l.split(",").map((s) => s.trim()));
+  const consumer = Number(values?.[header?.indexOf("fetch.nMsg.sec") ?? -1]);
+  execFileSync(
+    java,
+    [
+      log4j,
+      "-cp",
+      classpath,
+      "org.apache.kafka.tools.TopicCommand",
+      "--bootstrap-server",
+      brokers[0]!,
+      "--delete",
+      "--topic",
+      topic,
+    ],
+    { stdio: "ignore" },
+  );
+  return { producer, consumer };
+}
+
+async function main(): Promise<void> {
+  const health = await Promise.all(stackComponents().map((c) => c.probe()));
+  if (!health.every((h) => h.healthy))
+    throw new Error("the local stack is not healthy: run `npx sluice stack up` first");
+  const plans = topics.flatMap(planBusinessTopic);
+  await applyTopics(plans, { dryRun: false });
+  for (const t of topics) await registry.register(valueSubject(t.name), schema.text);
+  try {
+    log(`bench ${id}: ${N} records, 12 partitions`);
+    const recordSize = await produce(names.input, N, () => Date.now());
+    log(`  produced ${N} records of ${recordSize.toFixed(0)} bytes (Avro, wire format)`);
+    const java = javaCeiling(recordSize);
+    log(`  java ProducerPerformance ${java.producer.toFixed(0)}/s, ConsumerPerformance ${java.consumer.toFixed(0)}/s`);
+    const kafkajsRps = await kafkajsLoop();
+    log(`  kafkajs consume→produce loop ${kafkajsRps.toFixed(0)}/s`);
+    const alo = await runProcessor("bench-alo");
+    log(`  sluice at-least-once ${alo.rps.toFixed(0)}/s, peak RSS ${alo.rssMb.toFixed(0)} MB`);
+    const eos = await runProcessor("bench-eos");
+    log(`  sluice exactly-once ${eos.rps.toFixed(0)}/s, peak RSS ${eos.rssMb.toFixed(0)} MB`);
+    const failing = await runProcessor("bench-failing");
+    const failingCount = Array.from({ length: N }, (_, i) => isFailingKey(`bench-order-${i}`)).filter(Boolean).length;
+    const healthyRps = failing.rps * ((N - failingCount) / N);
+    log(`  sluice at-least-once, ${failingCount} records of failing keys: healthy ${healthyRps.toFixed(0)}/s`);
+    const aloLatency = await latencyAt("bench-alo", alo.rps / 2, 10);
+    log(`  at-least-once latency at ${(alo.rps / 2).toFixed(0)}/s: p50 ${aloLatency.p50} ms, p99 ${aloLatency.p99} ms`);
+    const eosLatency = await latencyAt("bench-eos", eos.rps / 2, 10);
+    log(`  exactly-once latency at ${(eos.rps / 2).toFixed(0)}/s: p50 ${eosLatency.p50} ms, p99 ${eosLatency.p99} ms`);
+    const delay = await delayLateness();
+    log(`  delays: ${delay.count} delivered, p99 lateness ${delay.p99} ms, ${delay.early} early`);
+
+    const javaCeilingRps = Math.min(java.producer, java.consumer);
+    const figures = {
+      records: N,
+      record_bytes: Math.round(recordSize),
+      alo_rps: Math.round(alo.rps),
+      eos_rps: Math.round(eos.rps),
+      alo_p50_ms: aloLatency.p50,
+      alo_p99_ms: aloLatency.p99,
+      eos_p99_ms: eosLatency.p99,
+      rss_mb: Math.round(Math.max(alo.rssMb, eos.rssMb, failing.rssMb)),
+      delay_lateness_p99_ms: delay.p99,
+      delay_early: delay.early,
+      failing_keys_ratio: Number((healthyRps / alo.rps).toFixed(3)),
+      kafkajs_loop_rps: Math.round(kafkajsRps),
+      java_ceiling_rps: Math.round(javaCeilingRps),
+      ratios: {
+        alo_vs_kafkajs: Number((alo.rps / kafkajsRps).toFixed(2)),
+        alo_vs_java_ceiling: Number((alo.rps / javaCeilingRps).toFixed(2)),
+        eos_vs_alo: Number((eos.rps / alo.rps).toFixed(2)),
+      },
+    };
+    if (json) console.log(JSON.stringify(figures));
+    else {
+      const target = (ok: boolean) => (ok ? "meets" : "MISSES");
+      console.log("\nfigure                   value      target");
+      console.log(
+        `alo_rps                  ${figures.alo_rps}`.padEnd(35) +
+          `≥ 1.5 × kafkajs (${figures.ratios.alo_vs_kafkajs}×: ${target(figures.ratios.alo_vs_kafkajs >= 1.5)}), ≥ 0.5 × java (${figures.ratios.alo_vs_java_ceiling}×: ${target(figures.ratios.alo_vs_java_ceiling >= 0.5)})`,
+      );
+      console.log(
+        `eos_rps                  ${figures.eos_rps}`.padEnd(35) +
+          `≥ 0.6 × alo (${figures.ratios.eos_vs_alo}×: ${target(figures.ratios.eos_vs_alo >= 0.6)})`,
+      );
+      console.log(`alo_p50_ms / alo_p99_ms  ${figures.alo_p50_ms} / ${figures.alo_p99_ms}`);
+      console.log(`eos_p99_ms               ${figures.eos_p99_ms}`);
+      console.log(`rss_mb                   ${figures.rss_mb}`.padEnd(35) + `≤ 300 (${target(figures.rss_mb <= 300)})`);
+      console.log(
+        `delay_lateness_p99_ms    ${figures.delay_lateness_p99_ms}`.padEnd(35) +
+          `≤ 50 (${target(figures.delay_lateness_p99_ms <= 50)}); early: ${figures.delay_early}`,
+      );
+      console.log(
+        `failing_keys_ratio       ${figures.failing_keys_ratio}`.padEnd(35) +
+          `≥ 0.9 (${target(figures.failing_keys_ratio >= 0.9)})`,
+      );
+      console.log(`kafkajs_loop_rps         ${figures.kafkajs_loop_rps}`);
+      console.log(`java_ceiling_rps         ${figures.java_ceiling_rps}`);
+    }
+  } finally {
+    await deleteTopics(plans.map((p) => p.name)).catch(() => {});
+    for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);
