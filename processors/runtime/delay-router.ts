@@ -43,6 +43,8 @@ export class DelayRouter {
   private readonly log: Logger;
   private readonly partitions = new Map<string, PartitionState>();
   private readonly resumeTimers = new Set<Timer>();
+  /** Held records that fell due, waiting for the next flush. */
+  private due: { outgoing: Outgoing; state: PartitionState; topic: string; partition: number; offset: bigint }[] = [];
   private readonly smallestWaitMs = Math.min(...DELAY_TIERS.map(toMs).filter((ms) => ms > 0));
   private running = false;
 
@@ -55,6 +57,7 @@ export class DelayRouter {
       // librdkafka sends one fetch per broker at a time: a resumed partition joins the next one. Short long-polls
       // keep that wait well inside RESUME_LEAD_MS.
       "fetch.wait.max.ms": 100,
+      "queued.max.messages.kbytes": 8_192,
       kafkaJS: { groupId: DELAY_ROUTER_GROUP, fromBeginning: true, autoCommit: false },
     });
     this.producer = createProducer(kafka, { "linger.ms": 1 });
@@ -71,7 +74,7 @@ export class DelayRouter {
     this.running = true;
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: DELAY_TIERS.length,
+      partitionsConsumedConcurrently: 8,
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
@@ -165,23 +168,31 @@ export class DelayRouter {
     until: number,
   ): void {
     const offset = BigInt(message.offset);
-    const wake = async () => {
+    const wake = () => {
       const step = this.step(message, headers, this.clock.now());
       if (step.kind === "hold") {
         // Timers may fire a millisecond early against the wall clock; a hop may leave a remainder.
         state.held.set(offset, this.clock.after(step.until - this.clock.now(), wake));
         return;
       }
-      try {
-        await this.producer.sendBatch({ topicMessages: [step.outgoing] });
-        state.held.delete(offset);
-        await this.commit(topic, partition, state);
-      } catch (error) {
-        // Not committed past it: the next owner, or this one after a restart, delivers it.
-        this.log.error({ err: error, "kafka.topic": topic, "kafka.partition": partition }, "held delivery failed");
-      }
+      this.due.push({ outgoing: step.outgoing, state, topic, partition, offset });
+      // Records falling due together leave together: one produce and one commit per partition.
+      if (this.due.length === 1) setImmediate(() => void this.flushDue());
     };
     state.held.set(offset, this.clock.after(until - this.clock.now(), wake));
+  }
+
+  private async flushDue(): Promise<void> {
+    const due = this.due.splice(0);
+    try {
+      await this.producer.sendBatch({ topicMessages: due.map((d) => d.outgoing) });
+      for (const d of due) d.state.held.delete(d.offset);
+      const partitions = new Map(due.map((d) => [`${d.topic}/${d.partition}`, d]));
+      await Promise.all([...partitions.values()].map((d) => this.commit(d.topic, d.partition, d.state)));
+    } catch (error) {
+      // Not committed past them: the next owner, or this one after a restart, delivers them.
+      this.log.error({ err: error, records: due.length }, "delivery of held records failed");
+    }
   }
 
   /** Commits below the oldest held record, or past the last finished one when none is held. */

@@ -57,6 +57,8 @@ type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
 const SESSION_TIMEOUT_MS = Number(process.env.SLUICE_SESSION_TIMEOUT_MS || 10_000);
 const TRANSACTION_TIMEOUT_MS = 15_000;
+/** Partitions whose batches are processed at the same time (each batch commits on its own). */
+const PARTITIONS_AT_ONCE = 8;
 
 export class ProcessorRunner {
   readonly definition: ProcessorDefinition;
@@ -92,6 +94,8 @@ export class ProcessorRunner {
     const exactlyOnce = definition.delivery === "exactly-once";
     this.consumer = deps.kafka.consumer({
       "js.consumer.max.batch.size": 500,
+      // Prefetch enough to keep the handlers busy, not librdkafka's default 64 MB per consumer.
+      "queued.max.messages.kbytes": 8_192,
       // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
       // is gone for good is replaced after the session timeout (seconds, not Kafka's default 45).
       "group.instance.id": `${definition.group}.${deps.instanceId}`,
@@ -126,7 +130,7 @@ export class ProcessorRunner {
     this.running = true;
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
+      partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.log.info({ topics: [this.definition.input, ...this.tierTopics] }, "processor started");
@@ -170,6 +174,7 @@ export class ProcessorRunner {
       out,
     );
     resumeAt = blockedUntil ?? resumeAt;
+    this.deps.metrics.consumed.inc({ processor: this.definition.name, topic: batch.topic }, processed);
     const last = messages[processed - 1];
     if (last) {
       if (payload.isStale()) return; // revoked meanwhile: the new owner re-reads from the committed offset
@@ -224,7 +229,6 @@ export class ProcessorRunner {
     const name = this.definition.name;
     const key = message.key?.toString() ?? "";
     const headers = textHeaders(message.headers);
-    metrics.consumed.inc({ processor: name, topic });
     if (this.definition.retry === "key-ordered") {
       const decision = tierIndex < 0 ? this.keyOrder.onInput(key) : this.keyOrder.onRetry(key, tierIndex);
       if (decision.action === "park") {
@@ -244,8 +248,7 @@ export class ProcessorRunner {
         headers,
         blocked === undefined ? undefined : blocked + 1,
       );
-      const log = this.log.child(recordFields(record));
-      await this.definition.handler(record as never, this.context(record, recordOut, log));
+      await this.definition.handler(record as never, this.context(record, recordOut));
       out.merge(recordOut);
       this.blockedAttempts.delete(`${topic}/${partition}/${message.offset}`);
       return { kind: "done" };
@@ -361,7 +364,7 @@ export class ProcessorRunner {
     this.keyOrder.added(message.key?.toString() ?? "", tierIndex);
   }
 
-  private context(record: InputRecord<unknown>, out: OutputBuffer, log: Logger): Context {
+  private context(record: InputRecord<unknown>, out: OutputBuffer): Context {
     const { serde, schemas, clock, ledger } = this.deps;
     const definition = this.definition;
     let produced = 0;
@@ -379,12 +382,17 @@ export class ProcessorRunner {
       [HEADER.producedAt]: String(clock.now()),
       ...extra,
     });
+    let log: Logger | undefined;
+    const base = this.log;
     return {
-      log,
+      // Built on first use: most handlers never log, and a pino child per record is not free.
+      get log() {
+        log ??= base.child(recordFields(record));
+        return log;
+      },
       clock,
       send: async (topic, key, value, headers) => {
         out.add(topic, { key, value: await encode(topic, value), headers: childHeaders(headers) });
-        this.deps.metrics.produced.inc({ processor: definition.name, topic });
       },
       schedule: async (topic, key, value, when: When) => {
         const now = clock.now();
@@ -410,6 +418,13 @@ export class ProcessorRunner {
 
   /** Writes the batch's records and its offset: one transaction, or produce-then-commit. */
   private async commit(topic: string, partition: number, lastOffset: string, out: OutputBuffer): Promise<void> {
+    await this.write(topic, partition, lastOffset, out);
+    for (const { topic: written, messages } of out.topicMessages()) {
+      this.deps.metrics.produced.inc({ processor: this.definition.name, topic: written }, messages.length);
+    }
+  }
+
+  private async write(topic: string, partition: number, lastOffset: string, out: OutputBuffer): Promise<void> {
     const next = String(BigInt(lastOffset) + 1n);
     if (this.definition.delivery === "exactly-once") {
       // One transaction at a time per producer; batches of other partitions queue here, handlers do not.

@@ -36,9 +36,10 @@ export class AvroSerde {
   /** Encodes `value` with `schema`, which must be registered under `subject` (or is, with autoRegister). */
   async encode(subject: string, schema: WriterSchema, value: unknown): Promise<Buffer> {
     const { type } = schema;
-    const paths: string[] = [];
-    type.isValid(value, { errorHook: (path) => paths.push(path.join(".") || "(value)") });
-    if (paths.length) {
+    // The fast check first; the one that collects every offending path only for values that fail it.
+    if (!type.isValid(value)) {
+      const paths: string[] = [];
+      type.isValid(value, { errorHook: (path) => paths.push(path.join(".") || "(value)") });
       throw new EncodeError(
         `value does not fit ${type.name ?? type.typeName}: bad field(s) ${paths.join(", ")}`,
         paths,
