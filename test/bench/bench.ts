@@ -88,15 +88,16 @@ async function produce(topic: string, count: number, createdAt: (i: number) => n
   return bytes / count;
 }
 
+/** One admin client for all the polling: the driver must not take CPU from what it measures. */
+let admin: ReturnType<ReturnType<typeof createKafka>["admin"]> | undefined;
+
 async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = createKafka("sluice-bench-admin").admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
+  if (!admin) {
+    admin = createKafka("sluice-bench-admin").admin();
+    await admin.connect();
   }
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 /** Records per second for `groupId` to commit all N input records, timed from its first commit. */
@@ -119,18 +120,32 @@ function peakRssMb(pid: number | undefined): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** SLUICE_BENCH_NODE_OPTIONS reaches the processor process: a heap cap, or `--cpu-prof` for a profile. */
+const processorEnv = (name: string) => ({
+  BENCH_ID: id,
+  SLUICE_INSTANCE_ID: `${name}-${id}`,
+  ...(process.env.SLUICE_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SLUICE_BENCH_NODE_OPTIONS } : {}),
+});
+
 async function runProcessor(name: string): Promise<{ rps: number; rssMb: number }> {
-  const host = startSluiceRun([name, "--module", MODULE], { BENCH_ID: id, SLUICE_INSTANCE_ID: `${name}-${id}` });
+  const host = startSluiceRun([name, "--module", MODULE], processorEnv(name));
   await host.ready();
   const rps = await drainRate(`${name}-${id}`, names.input, N);
   const rssMb = peakRssMb(host.process.pid);
+  // Where the memory is, for the note: V8's heap, and memory outside it (buffers, librdkafka's queues).
+  const metrics = await fetch(`http://127.0.0.1:${host.port}/metrics`).then((r) => r.text());
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(metrics)?.[1] ?? Number.NaN) / 2 ** 20;
+  log(
+    `    ${name}: heap used ${gauge("sluice_process_nodejs_heap_size_used_bytes").toFixed(0)} MB of ` +
+      `${gauge("sluice_process_nodejs_heap_size_total_bytes").toFixed(0)} MB, external ${gauge("sluice_process_nodejs_external_memory_bytes").toFixed(0)} MB`,
+  );
   await host.stop();
   return { rps, rssMb };
 }
 
 /** End-to-end latency percentiles while `name` runs at `rate` records per second for `seconds`. */
 async function latencyAt(name: string, rate: number, seconds: number): Promise<{ p50: number; p99: number }> {
-  const host = startSluiceRun([name, "--module", MODULE], { BENCH_ID: id, SLUICE_INSTANCE_ID: `${name}-${id}` });
+  const host = startSluiceRun([name, "--module", MODULE], processorEnv(name));
   await host.ready();
   const latencies: number[] = [];
   const serde = new AvroSerde(registry);
@@ -392,6 +407,7 @@ async function main(): Promise<void> {
       console.log(`java_ceiling_rps         ${figures.java_ceiling_rps}`);
     }
   } finally {
+    await admin?.disconnect();
     await deleteTopics(plans.map((p) => p.name)).catch(() => {});
     for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
   }
