@@ -21,6 +21,7 @@ import { SluiceError } from "./errors.ts";
 import { childEventId } from "./event-id.ts";
 import { isPermanent, PermanentError } from "./failure.ts";
 import { attemptOf, routeFailure } from "./failure-route.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { HEADER, textHeaders } from "./headers.ts";
 import type { Consumer, Kafka, Producer } from "./kafka-client.ts";
 import { createProducer } from "./kafka-client.ts";
@@ -73,7 +74,8 @@ export class ProcessorRunner {
   /** Blocking policy: failed attempts per `topic/partition/offset`. */
   private readonly blockedAttempts = new Map<string, number>();
   private readonly resumeTimers = new Set<{ cancel(): void }>();
-  private transactionQueue: Promise<unknown> = Promise.resolve();
+  /** Exactly-once: transactions that carry the batches' records and offsets. */
+  private readonly groupCommit: GroupCommit | undefined;
   private running = false;
 
   constructor(definition: ProcessorDefinition, deps: RuntimeDeps) {
@@ -103,7 +105,9 @@ export class ProcessorRunner {
       kafkaJS: {
         groupId: definition.group,
         fromBeginning: true,
-        autoCommit: false,
+        // Exactly-once commits offsets in its transactions; at-least-once commits what resolveOffset stored.
+        autoCommit: !exactlyOnce,
+        autoCommitInterval: 1_000,
         // Exactly-once reads only committed records; the range assignor gives a member the same partition of the
         // input and of every retry tier (equal partition counts), which key-ordered retries rely on.
         readUncommitted: false,
@@ -121,6 +125,7 @@ export class ProcessorRunner {
         ? { transactionalId: `${definition.group}.${deps.instanceId}`, idempotent: true, maxInFlightRequests: 1 }
         : { idempotent: true },
     });
+    this.groupCommit = exactlyOnce ? new GroupCommit(this.producer, this.consumer) : undefined;
   }
 
   async start(): Promise<void> {
@@ -146,7 +151,7 @@ export class ProcessorRunner {
     this.running = false;
     for (const timer of this.resumeTimers) timer.cancel();
     await this.consumer.disconnect();
-    await this.transactionQueue.catch(() => {});
+    await this.groupCommit?.idle();
     await this.producer.disconnect();
     this.log.info("processor stopped");
   }
@@ -426,28 +431,13 @@ export class ProcessorRunner {
 
   private async write(topic: string, partition: number, lastOffset: string, out: OutputBuffer): Promise<void> {
     const next = String(BigInt(lastOffset) + 1n);
-    if (this.definition.delivery === "exactly-once") {
-      // One transaction at a time per producer; batches of other partitions queue here, handlers do not.
-      const run = this.transactionQueue.then(async () => {
-        const transaction = await this.producer.transaction();
-        try {
-          for (const { topic: t, messages } of out.topicMessages()) await transaction.send({ topic: t, messages });
-          await transaction.sendOffsets({
-            consumer: this.consumer,
-            topics: [{ topic, partitions: [{ partition, offset: next }] }],
-          });
-          await transaction.commit();
-        } catch (error) {
-          await transaction.abort().catch(() => {});
-          throw error;
-        }
-      });
-      this.transactionQueue = run.catch(() => {});
-      await run;
-    } else {
-      if (out.size > 0) await this.producer.sendBatch({ topicMessages: out.topicMessages() });
-      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    if (this.groupCommit) {
+      await this.groupCommit.submit(topic, partition, next, out);
+      return;
     }
+    // At-least-once: the outputs are acknowledged before the offset is stored; the consumer commits stored
+    // offsets every second, and on revoke and close, so no commit is ever ahead of an unwritten output.
+    if (out.size > 0) await this.producer.sendBatch({ topicMessages: out.topicMessages() });
   }
 
   private pauseUntil(payload: KafkaJS.EachBatchPayload, topic: string, partition: number, at: number): void {

@@ -198,8 +198,28 @@ async function delayLateness(): Promise<{ p99: number; early: number; count: num
   });
   await host.ready();
   const count = 3_000;
-  // Due between 0.5s and 3.5s after producing: the 0s and 1s tiers, the router's memory, and cascades.
-  await produce(names.schedule, count, (i) => Date.now() + 500 + ((i * 7919) % 3_000));
+  // 1,000 schedules a second for 3s, each due 0.5s to 3.5s later: the 0s and 1s tiers, the router's memory
+  // and cascades, under a steady load rather than one burst (a burst measures the scheduler's backlog instead).
+  const serde = new AvroSerde(registry);
+  const producer = createProducer(createKafka("sluice-bench-schedules"), { "linger.ms": 1 });
+  await producer.connect();
+  for (let tick = 0; tick < 30; tick++) {
+    const tickStart = Date.now();
+    const messages = await Promise.all(
+      Array.from({ length: count / 30 }, async (_, j) => {
+        const i = tick * (count / 30) + j;
+        const value = order(i, Date.now() + 500 + ((i * 7919) % 3_000));
+        return {
+          key: value.orderId,
+          value: await serde.encode(valueSubject(names.schedule), schema, value),
+          headers: newEventHeaders(Date.now()),
+        };
+      }),
+    );
+    await producer.send({ topic: names.schedule, messages });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - tickStart))));
+  }
+  await producer.disconnect();
   const delivered = await consumeUntil(names.delayed, (rs) => rs.length >= count, 60_000);
   await host.stop();
   const lateness = delivered

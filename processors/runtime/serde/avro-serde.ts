@@ -22,7 +22,8 @@ export interface WriterSchema {
 export class AvroSerde {
   private readonly writers = new Map<number, Promise<avro.Type>>();
   private readonly resolvers = new Map<number, WeakMap<avro.Type, avro.Resolver | "same">>();
-  private readonly ids = new Map<string, Promise<number>>();
+  /** Schema ids by writer schema (object identity, cheap per record), then subject. */
+  private readonly ids = new WeakMap<WriterSchema, Map<string, Promise<number>>>();
 
   private readonly registry: SchemaRegistryClient;
   private readonly autoRegister: boolean;
@@ -101,9 +102,15 @@ export class AvroSerde {
     return resolver;
   }
 
-  private schemaId(subject: string, { text, type }: WriterSchema): Promise<number> {
-    const key = `${subject}\u0000${text}`;
-    let id = this.ids.get(key);
+  private schemaId(subject: string, schema: WriterSchema): Promise<number> {
+    const { text, type } = schema;
+    let bySubject = this.ids.get(schema);
+    if (!bySubject) {
+      bySubject = new Map();
+      this.ids.set(schema, bySubject);
+    }
+    const ids = bySubject;
+    let id = ids.get(subject);
     if (!id) {
       id = (async () => {
         const found = await this.registry.lookup(subject, text);
@@ -114,8 +121,8 @@ export class AvroSerde {
           `${type.name} is not registered under ${subject}: run \`sluice schemas register\``,
         );
       })();
-      this.ids.set(key, id);
-      id.catch(() => this.ids.delete(key));
+      ids.set(subject, id);
+      id.catch(() => ids.delete(subject));
     }
     return id;
   }

@@ -1,0 +1,76 @@
+/**
+ * Exactly-once writes, committed in groups. A producer runs one transaction at a time; batches that finish
+ * while one is in flight join the next, which carries all their records and all their offsets. Handlers never
+ * wait for each other, and a busy processor commits fewer, larger transactions.
+ */
+import type { Consumer, Producer } from "./kafka-client.ts";
+import type { OutputBuffer } from "./output-buffer.ts";
+
+interface Pending {
+  topic: string;
+  partition: number;
+  nextOffset: string;
+  out: OutputBuffer;
+  done: PromiseWithResolvers<void>;
+}
+
+export class GroupCommit {
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+  private pending: Pending[] = [];
+  private inFlight: Promise<void> | undefined;
+
+  constructor(producer: Producer, consumer: Consumer) {
+    this.producer = producer;
+    this.consumer = consumer;
+  }
+
+  /** Resolves once a committed transaction holds `out` and the offset; rejects if that transaction aborted. */
+  submit(topic: string, partition: number, nextOffset: string, out: OutputBuffer): Promise<void> {
+    const done = Promise.withResolvers<void>();
+    this.pending.push({ topic, partition, nextOffset, out, done });
+    if (!this.inFlight) this.inFlight = this.drain();
+    return done.promise;
+  }
+
+  /** Waits for everything submitted so far. */
+  async idle(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending.splice(0);
+      try {
+        await this.commit(group);
+        for (const p of group) p.done.resolve();
+      } catch (error) {
+        for (const p of group) p.done.reject(error);
+      }
+    }
+    this.inFlight = undefined;
+  }
+
+  private async commit(group: Pending[]): Promise<void> {
+    const transaction = await this.producer.transaction();
+    try {
+      const byTopic = new Map<string, Parameters<Producer["send"]>[0]["messages"]>();
+      for (const { out } of group) {
+        for (const { topic, messages } of out.topicMessages())
+          byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
+      }
+      for (const [topic, messages] of byTopic) await transaction.send({ topic, messages });
+      const offsets = new Map<string, { partition: number; offset: string }[]>();
+      for (const p of group)
+        offsets.set(p.topic, [...(offsets.get(p.topic) ?? []), { partition: p.partition, offset: p.nextOffset }]);
+      await transaction.sendOffsets({
+        consumer: this.consumer,
+        topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => {});
+      throw error;
+    }
+  }
+}
