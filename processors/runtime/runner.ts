@@ -7,7 +7,7 @@
  * unresolved, so the consumer re-reads it from there when it resumes; the others keep flowing.
  */
 
-import type { KafkaJS } from "@confluentinc/kafka-javascript";
+import kafkaClient, { type KafkaJS } from "@confluentinc/kafka-javascript";
 import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
@@ -56,6 +56,7 @@ type Message = KafkaJS.KafkaMessage;
 type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
 
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
+const REVOKE_PARTITIONS = kafkaClient.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
 const SESSION_TIMEOUT_MS = Number(process.env.SLUICE_SESSION_TIMEOUT_MS || 10_000);
 const TRANSACTION_TIMEOUT_MS = 15_000;
 /** Partitions whose batches are processed at the same time (each batch commits on its own). */
@@ -98,6 +99,11 @@ export class ProcessorRunner {
       "js.consumer.max.batch.size": 500,
       // Prefetch enough to keep the handlers busy, not librdkafka's default 64 MB per consumer.
       "queued.max.messages.kbytes": 8_192,
+      // What this member remembers about partitions (blocked attempts, keys waiting in the tiers) is only
+      // true while it owns them: forget it when they go. The default assignment handling still runs.
+      rebalance_cb: (error: { code: number }) => {
+        if (error.code === REVOKE_PARTITIONS) this.forgetPartitionState();
+      },
       // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
       // is gone for good is replaced after the session timeout (seconds, not Kafka's default 45).
       "group.instance.id": `${definition.group}.${deps.instanceId}`,
@@ -139,6 +145,11 @@ export class ProcessorRunner {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.log.info({ topics: [this.definition.input, ...this.tierTopics] }, "processor started");
+  }
+
+  private forgetPartitionState(): void {
+    this.keyOrder.clear();
+    this.blockedAttempts.clear();
   }
 
   get isRunning(): boolean {

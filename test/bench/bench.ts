@@ -30,6 +30,7 @@ import { valueSubject } from "../../schemas/subjects.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 import { planBusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, deleteTopics } from "../support/kafka.ts";
+import { produceMany } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
 import { benchTopics, isFailingKey } from "./bench-processors.ts";
 
@@ -62,32 +63,6 @@ function order(i: number, createdAt: number): OrderCreated {
   };
 }
 
-async function produce(topic: string, count: number, createdAt: (i: number) => number, offset = 0): Promise<number> {
-  const serde = new AvroSerde(registry);
-  const producer = createProducer(createKafka("sluice-bench-producer"), { "linger.ms": 20 });
-  await producer.connect();
-  let bytes = 0;
-  try {
-    for (let start = 0; start < count; start += 10_000) {
-      const messages = await Promise.all(
-        Array.from({ length: Math.min(10_000, count - start) }, async (_, j) => {
-          const value = await serde.encode(
-            valueSubject(topic),
-            schema,
-            order(offset + start + j, createdAt(start + j)),
-          );
-          bytes += value.length;
-          return { key: `bench-order-${offset + start + j}`, value, headers: newEventHeaders(Date.now()) };
-        }),
-      );
-      await producer.send({ topic, messages });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return bytes / count;
-}
-
 /** One admin client for all the polling: the driver must not take CPU from what it measures. */
 let admin: ReturnType<ReturnType<typeof createKafka>["admin"]> | undefined;
 
@@ -118,6 +93,40 @@ async function drainRate(groupId: string, topic: string, total: number): Promise
 function peakRssMb(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Produces `perTick` records every `tickMs`, `ticks` times: a steady rate, not a burst. */
+async function producePaced(
+  topic: string,
+  perTick: number,
+  ticks: number,
+  tickMs: number,
+  value: (i: number) => OrderCreated,
+) {
+  const serde = new AvroSerde(registry);
+  const producer = createProducer(createKafka("sluice-bench-paced"), { "linger.ms": 1 });
+  await producer.connect();
+  try {
+    for (let tick = 0; tick < ticks; tick++) {
+      const tickStart = Date.now();
+      const messages = await Promise.all(
+        Array.from({ length: perTick }, async (_, j) => {
+          const v = value(tick * perTick + j);
+          return {
+            key: v.orderId,
+            value: await serde.encode(valueSubject(topic), schema, v),
+            headers: newEventHeaders(Date.now()),
+          };
+        }),
+      );
+      // Not awaited: the next tick must not wait for this one's acknowledgement.
+      producer.send({ topic, messages }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, tickMs - (Date.now() - tickStart))));
+    }
+    await producer.flush({ timeout: 10_000 });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** SLUICE_BENCH_NODE_OPTIONS reaches the processor process: a heap cap, or `--cpu-prof` for a profile. */
@@ -165,25 +174,9 @@ async function latencyAt(name: string, rate: number, seconds: number): Promise<{
     },
   });
   await new Promise((resolve) => setTimeout(resolve, 3_000)); // the latency consumer's group settles
-  const producer = createProducer(createKafka("sluice-bench-paced"), { "linger.ms": 1 });
-  await producer.connect();
   const perTick = Math.max(1, Math.round(rate / 100));
-  const ticks = seconds * 100;
-  for (let t = 0; t < ticks; t++) {
-    const tickStart = Date.now();
-    const messages = await Promise.all(
-      Array.from({ length: perTick }, async (_, j) => ({
-        key: `paced-${t}-${j}`,
-        value: await serde.encode(valueSubject(names.input), schema, order(t * perTick + j, Date.now())),
-        headers: newEventHeaders(Date.now()),
-      })),
-    );
-    producer.send({ topic: names.input, messages }).catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (Date.now() - tickStart))));
-  }
-  await producer.flush({ timeout: 10_000 });
+  await producePaced(names.input, perTick, seconds * 100, 10, (i) => order(i, Date.now()));
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  await producer.disconnect();
   await consumer.disconnect();
   await host.stop();
   latencies.sort((a, b) => a - b);
@@ -200,26 +193,7 @@ async function delayLateness(): Promise<{ p99: number; early: number; count: num
   const count = 3_000;
   // 1,000 schedules a second for 3s, each due 0.5s to 3.5s later: the 0s and 1s tiers, the router's memory
   // and cascades, under a steady load rather than one burst (a burst measures the scheduler's backlog instead).
-  const serde = new AvroSerde(registry);
-  const producer = createProducer(createKafka("sluice-bench-schedules"), { "linger.ms": 1 });
-  await producer.connect();
-  for (let tick = 0; tick < 30; tick++) {
-    const tickStart = Date.now();
-    const messages = await Promise.all(
-      Array.from({ length: count / 30 }, async (_, j) => {
-        const i = tick * (count / 30) + j;
-        const value = order(i, Date.now() + 500 + ((i * 7919) % 3_000));
-        return {
-          key: value.orderId,
-          value: await serde.encode(valueSubject(names.schedule), schema, value),
-          headers: newEventHeaders(Date.now()),
-        };
-      }),
-    );
-    await producer.send({ topic: names.schedule, messages });
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - tickStart))));
-  }
-  await producer.disconnect();
+  await producePaced(names.schedule, count / 30, 30, 100, (i) => order(i, Date.now() + 500 + ((i * 7919) % 3_000)));
   const delivered = await consumeUntil(names.delayed, (rs) => rs.length >= count, 60_000);
   await host.stop();
   const lateness = delivered
@@ -358,7 +332,10 @@ async function main(): Promise<void> {
   for (const t of topics) await registry.register(valueSubject(t.name), schema.text);
   try {
     log(`bench ${id}: ${N} records, 12 partitions`);
-    const recordSize = await produce(names.input, N, () => Date.now());
+    const recordSize = await produceMany(names.input, schema, N, (i) => ({
+      key: `bench-order-${i}`,
+      value: order(i, Date.now()),
+    }));
     log(`  produced ${N} records of ${recordSize.toFixed(0)} bytes (Avro, wire format)`);
     const java = javaCeiling(recordSize);
     log(`  java ProducerPerformance ${java.producer.toFixed(0)}/s, ConsumerPerformance ${java.consumer.toFixed(0)}/s`);

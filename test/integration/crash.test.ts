@@ -8,14 +8,11 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyTopics } from "../../ops/cli/commands/topics.ts";
 import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { newEventHeaders } from "../../processors/runtime/headers.ts";
-import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import { planBusinessTopic } from "../../topics/topic.ts";
 import { crashTopics } from "../support/crash-processors.ts";
 import { consumeUntil, deleteTopics } from "../support/kafka.ts";
-import { eventually, registry, schemas } from "../support/runtime.ts";
+import { eventually, produceMany, registry, schemas } from "../support/runtime.ts";
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
 
 const RECORDS = 100_000;
@@ -39,27 +36,10 @@ describe("crash safety under SIGKILL", () => {
     db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
     await db.query("CREATE TABLE IF NOT EXISTS test_side_effects (run text NOT NULL, event_id text NOT NULL)");
 
-    const serde = new AvroSerde(registry);
-    const producer = createProducer(createKafka("sluice-test-crash"), { "linger.ms": 20 });
-    await producer.connect();
-    for (let start = 0; start < RECORDS; start += 10_000) {
-      const messages = await Promise.all(
-        Array.from({ length: Math.min(10_000, RECORDS - start) }, async (_, i) => {
-          const orderId = `c-${start + i}`;
-          return {
-            key: orderId,
-            value: await serde.encode(valueSubject(env.CRASH_IN), state, {
-              orderId,
-              state: "CREATED",
-              changedAt: start + i,
-            }),
-            headers: newEventHeaders(Date.now()),
-          };
-        }),
-      );
-      await producer.send({ topic: env.CRASH_IN, messages });
-    }
-    await producer.disconnect();
+    await produceMany(env.CRASH_IN, state, RECORDS, (i) => ({
+      key: `c-${i}`,
+      value: { orderId: `c-${i}`, state: "CREATED", changedAt: i },
+    }));
   }, 300_000);
 
   afterAll(async () => {

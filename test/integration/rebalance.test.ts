@@ -2,14 +2,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyTopics } from "../../ops/cli/commands/topics.ts";
-import { newEventHeaders } from "../../processors/runtime/headers.ts";
-import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { createKafka } from "../../processors/runtime/kafka-client.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import { planBusinessTopic } from "../../topics/topic.ts";
 import { crashTopics } from "../support/crash-processors.ts";
 import { consumeUntil, deleteTopics } from "../support/kafka.ts";
-import { eventually, registry, schemas } from "../support/runtime.ts";
+import { eventually, produceMany, registry, schemas } from "../support/runtime.ts";
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
 
 const RECORDS = 60_000;
@@ -27,24 +25,10 @@ describe("rebalance in exactly-once mode", () => {
     const state = schemas.get("sluice.orders.OrderStateChanged")!;
     await registry.register(valueSubject(topics.CRASH_IN), state.text);
     await registry.register(valueSubject(topics.CRASH_OUT), state.text);
-    const serde = new AvroSerde(registry);
-    const producer = createProducer(createKafka("sluice-test-rebalance"), { "linger.ms": 20 });
-    await producer.connect();
-    for (let start = 0; start < RECORDS; start += 10_000) {
-      const messages = await Promise.all(
-        Array.from({ length: 10_000 }, async (_, i) => ({
-          key: `r-${start + i}`,
-          value: await serde.encode(valueSubject(topics.CRASH_IN), state, {
-            orderId: `r-${start + i}`,
-            state: "CREATED",
-            changedAt: 0,
-          }),
-          headers: newEventHeaders(Date.now()),
-        })),
-      );
-      await producer.send({ topic: topics.CRASH_IN, messages });
-    }
-    await producer.disconnect();
+    await produceMany(topics.CRASH_IN, state, RECORDS, (i) => ({
+      key: `r-${i}`,
+      value: { orderId: `r-${i}`, state: "CREATED", changedAt: 0 },
+    }));
   }, 300_000);
 
   afterAll(async () => {

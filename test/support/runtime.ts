@@ -15,7 +15,7 @@ import type { ProcessorDefinition } from "../../processors/runtime/processor.ts"
 import { ProcessorRunner } from "../../processors/runtime/runner.ts";
 import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
 import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
-import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import { loadSchemaFiles, type SchemaFile } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import type { Duration } from "../../topics/duration.ts";
 import { type BusinessTopic, planBusinessTopic } from "../../topics/topic.ts";
@@ -119,4 +119,36 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return check();
+}
+
+/**
+ * Produces `count` Avro records to `topic` in sends of 10,000, each with standard headers; `record(i)` gives
+ * the i-th key and value. Returns the mean encoded value size in bytes.
+ */
+export async function produceMany(
+  topic: string,
+  schema: SchemaFile,
+  count: number,
+  record: (i: number) => { key: string; value: unknown },
+): Promise<number> {
+  const serde = new AvroSerde(registry);
+  const producer = createProducer(createKafka("sluice-test-bulk"), { "linger.ms": 20 });
+  await producer.connect();
+  let bytes = 0;
+  try {
+    for (let start = 0; start < count; start += 10_000) {
+      const messages = await Promise.all(
+        Array.from({ length: Math.min(10_000, count - start) }, async (_, j) => {
+          const { key, value } = record(start + j);
+          const encoded = await serde.encode(valueSubject(topic), schema, value);
+          bytes += encoded.length;
+          return { key, value: encoded, headers: newEventHeaders(Date.now()) };
+        }),
+      );
+      await producer.send({ topic, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return bytes / count;
 }
