@@ -233,93 +233,66 @@ async function kafkajsLoop(): Promise<number> {
 
 function javaCeiling(recordSize: number): { producer: number; consumer: number } {
   const topic = `bench.${id}.java`;
-  const java = findJdk(17).java;
   const classpath = `${path.join(DIST_DIR, `kafka-${KAFKA_VERSION}`, "libs")}/*`;
-  const log4j = "-Dlog4j2.configurationFile=ops/stack/kafka/log4j2-tools.properties";
-  execFileSync(
-    java,
-    [
-      log4j,
-      "-cp",
-      classpath,
-      "org.apache.kafka.tools.TopicCommand",
-      "--bootstrap-server",
-      brokers[0]!,
-      "--create",
-      "--topic",
-      topic,
-      "--partitions",
-      "12",
-      "--replication-factor",
-      "1",
-    ],
-    { stdio: "ignore" },
-  );
-  const produced = execFileSync(
-    java,
-    [
-      log4j,
-      "-cp",
-      classpath,
-      "org.apache.kafka.tools.ProducerPerformance",
-      "--topic",
-      topic,
-      "--num-records",
-      String(N),
-      "--record-size",
-      String(Math.round(recordSize)),
-      "--throughput",
-      "-1",
-      "--producer-props",
-      `bootstrap.servers=${brokers[0]}`,
-      "acks=all",
-      "linger.ms=5",
-      "enable.idempotence=true",
-    ],
-    { encoding: "utf8" },
-  );
+  const tool = (name: string, args: string[]) =>
+    execFileSync(
+      findJdk(17).java,
+      [
+        "-Dlog4j2.configurationFile=ops/stack/kafka/log4j2-tools.properties",
+        "-cp",
+        classpath,
+        `org.apache.kafka.tools.${name}`,
+        ...args,
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    );
+  const bootstrap = brokers[0] ?? "";
+  tool("TopicCommand", [
+    "--bootstrap-server",
+    bootstrap,
+    "--create",
+    "--topic",
+    topic,
+    "--partitions",
+    "12",
+    "--replication-factor",
+    "1",
+  ]);
+  const produced = tool("ProducerPerformance", [
+    "--topic",
+    topic,
+    "--num-records",
+    String(N),
+    "--record-size",
+    String(Math.round(recordSize)),
+    "--throughput",
+    "-1",
+    "--producer-props",
+    `bootstrap.servers=${bootstrap}`,
+    "acks=all",
+    "linger.ms=5",
+    "enable.idempotence=true",
+  ]);
   const producer = Number(/([\d.]+) records\/sec/.exec(produced.trim().split("\n").at(-1) ?? "")?.[1]);
-  const consumed = execFileSync(
-    java,
-    [
-      log4j,
-      "-cp",
-      classpath,
-      "org.apache.kafka.tools.ConsumerPerformance",
-      "--bootstrap-server",
-      brokers[0]!,
-      "--topic",
-      topic,
-      "--messages",
-      String(N),
-      "--group",
-      `bench-java-${id}`,
-      "--timeout",
-      "60000",
-    ],
-    { encoding: "utf8" },
-  );
+  const consumed = tool("ConsumerPerformance", [
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    topic,
+    "--num-records",
+    String(N),
+    "--group",
+    `bench-java-${id}`,
+    "--timeout",
+    "60000",
+  ]);
   const [header, values] = consumed
     .trim()
     .split("\n")
     .slice(-2)
     .map((l) => l.split(",").map((s) => s.trim()));
   const consumer = Number(values?.[header?.indexOf("fetch.nMsg.sec") ?? -1]);
-  execFileSync(
-    java,
-    [
-      log4j,
-      "-cp",
-      classpath,
-      "org.apache.kafka.tools.TopicCommand",
-      "--bootstrap-server",
-      brokers[0]!,
-      "--delete",
-      "--topic",
-      topic,
-    ],
-    { stdio: "ignore" },
-  );
+  tool("TopicCommand", ["--bootstrap-server", bootstrap, "--delete", "--topic", topic]);
   return { producer, consumer };
 }
 
