@@ -9,6 +9,7 @@ import { schedulePaymentCheck } from "./order-timeout/schedule-payment-check.ts"
 import { grantPoints } from "./points/grant-points.ts";
 import type { ProcessorDefinition } from "./runtime/processor.ts";
 
+// Each definition is typed by its own input topic; the list holds them as the runtime sees them, untyped.
 export const PROCESSORS: readonly ProcessorDefinition[] = [
   reserveStock,
   restoreStock,

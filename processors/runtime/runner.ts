@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import type { TopicName } from "../../schemas/types.generated.ts";
-import { TOPICS } from "../../topics/catalog.ts";
+import { TOPICS, topicByName } from "../../topics/catalog.ts";
 import { type Duration, toMs } from "../../topics/duration.ts";
 import { type BusinessTopic, retryTopicName } from "../../topics/topic.ts";
 import type { Clock } from "./clock.ts";
@@ -466,7 +466,7 @@ export class ProcessorRunner {
   }
 
   private topic(name: string): BusinessTopic | undefined {
-    return this.topics.find((t) => t.name === name);
+    return topicByName(name, this.topics);
   }
 
   private observeLag(batch: KafkaJS.Batch, last: Message): void {
