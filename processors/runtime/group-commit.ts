@@ -4,7 +4,7 @@
  * wait for each other, and a busy processor commits fewer, larger transactions.
  */
 import type { Consumer, Producer } from "./kafka-client.ts";
-import type { OutputBuffer } from "./output-buffer.ts";
+import { OutputBuffer } from "./output-buffer.ts";
 
 interface Pending {
   topic: string;
@@ -54,15 +54,15 @@ export class GroupCommit {
   private async commit(group: Pending[]): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
-      const byTopic = new Map<string, Parameters<Producer["send"]>[0]["messages"]>();
-      for (const { out } of group) {
-        for (const { topic, messages } of out.topicMessages())
-          byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
-      }
-      for (const [topic, messages] of byTopic) await transaction.send({ topic, messages });
+      const records = new OutputBuffer();
+      for (const { out } of group) records.merge(out);
+      for (const { topic, messages } of records.topicMessages()) await transaction.send({ topic, messages });
       const offsets = new Map<string, { partition: number; offset: string }[]>();
-      for (const p of group)
-        offsets.set(p.topic, [...(offsets.get(p.topic) ?? []), { partition: p.partition, offset: p.nextOffset }]);
+      for (const p of group) {
+        const partitions = offsets.get(p.topic) ?? [];
+        partitions.push({ partition: p.partition, offset: p.nextOffset });
+        offsets.set(p.topic, partitions);
+      }
       await transaction.sendOffsets({
         consumer: this.consumer,
         topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),

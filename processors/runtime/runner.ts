@@ -77,6 +77,9 @@ export class ProcessorRunner {
   private readonly resumeTimers = new Set<{ cancel(): void }>();
   /** Exactly-once: transactions that carry the batches' records and offsets. */
   private readonly groupCommit: GroupCommit | undefined;
+  /** The input topic's value schema, resolved once: records are read as it. */
+  private readonly reader: SchemaFile | undefined;
+  private readonly handlerSeconds: ReturnType<Metrics["handlerSeconds"]["labels"]>;
   private running = false;
 
   constructor(definition: ProcessorDefinition, deps: RuntimeDeps) {
@@ -92,6 +95,8 @@ export class ProcessorRunner {
       );
     }
     this.tiers = consumer.retryTiers;
+    this.reader = deps.schemas.get(input.valueSchema);
+    this.handlerSeconds = deps.metrics.handlerSeconds.labels(definition.name);
     this.tierTopics = this.tiers.map((t) => retryTopicName(definition.input, definition.group, t));
     this.log = deps.log.child({ "sluice.processor": definition.name, "kafka.group": definition.group });
     const exactlyOnce = definition.delivery === "exactly-once";
@@ -241,8 +246,6 @@ export class ProcessorRunner {
     message: Message,
     out: OutputBuffer,
   ): Promise<Outcome> {
-    const { metrics } = this.deps;
-    const name = this.definition.name;
     const key = message.key?.toString() ?? "";
     const headers = textHeaders(message.headers);
     if (this.definition.retry === "key-ordered") {
@@ -254,9 +257,10 @@ export class ProcessorRunner {
     }
     const started = performance.now();
     const recordOut = new OutputBuffer();
+    const blockedId = `${topic}/${partition}/${message.offset}`;
     try {
       // Blocking retries stay on the input topic: their attempt is counted here, not in a header.
-      const blocked = this.blockedAttempts.get(`${topic}/${partition}/${message.offset}`);
+      const blocked = this.blockedAttempts.get(blockedId);
       const record = await this.decode(
         topic,
         partition,
@@ -266,12 +270,12 @@ export class ProcessorRunner {
       );
       await this.definition.handler(record as never, this.context(record, recordOut));
       out.merge(recordOut);
-      this.blockedAttempts.delete(`${topic}/${partition}/${message.offset}`);
+      this.blockedAttempts.delete(blockedId);
       return { kind: "done" };
     } catch (error) {
       return this.onFailure(topic, partition, tierIndex, message, headers, error, out);
     } finally {
-      metrics.handlerSeconds.observe({ processor: name }, (performance.now() - started) / 1000);
+      this.handlerSeconds.observe((performance.now() - started) / 1000);
     }
   }
 
@@ -282,7 +286,6 @@ export class ProcessorRunner {
     headers: Record<string, string>,
     attempt = attemptOf(headers),
   ): Promise<InputRecord<unknown>> {
-    const { serde, schemas } = this.deps;
     const maxBytes = this.deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     if (message.value === null) throw new PermanentError("record has no value", "MISSING_VALUE");
     if (message.value.length > maxBytes) {
@@ -294,8 +297,7 @@ export class ProcessorRunner {
     if (!headers[HEADER.eventId]) {
       throw new PermanentError(`record has no ${HEADER.eventId} header (the idempotency key)`, "MISSING_HEADER");
     }
-    const reader = schemas.get(this.topic(this.definition.input)?.valueSchema ?? "");
-    const { value } = await serde.decode(message.value, reader?.type);
+    const { value } = await this.deps.serde.decode(message.value, this.reader?.type);
     return {
       topic,
       sourceTopic: this.definition.input,
