@@ -11,24 +11,30 @@ import { eventually, produceMany, registry, schemas } from "../support/runtime.t
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
 
 const RECORDS = 60_000;
+/** Produced before the first member starts; the rest arrives while members join and leave, so that the
+ * membership changes land mid-stream however fast the relay runs. */
+const PREFILLED = 12_000;
+const PER_SECOND = 3_000;
 const MODULE = "test/support/crash-processors.ts";
 
 describe("rebalance in exactly-once mode", () => {
   const id = randomUUID().slice(0, 8);
   const topics = { CRASH_IN: `test.rebalance.${id}.in`, CRASH_OUT: `test.rebalance.${id}.out` };
   let topicNames: string[] = [];
+  const state = schemas.get("sluice.orders.OrderStateChanged")!;
+  const produceSlice = (from: number, count: number) =>
+    produceMany(topics.CRASH_IN, state, count, (i) => ({
+      key: `r-${from + i}`,
+      value: { orderId: `r-${from + i}`, state: "CREATED", changedAt: 0 },
+    }));
 
   beforeAll(async () => {
     const plans = crashTopics(topics.CRASH_IN, topics.CRASH_OUT).flatMap(planBusinessTopic);
     topicNames = plans.map((p) => p.name);
     await applyTopics(plans, { dryRun: false });
-    const state = schemas.get("sluice.orders.OrderStateChanged")!;
     await registry.register(valueSubject(topics.CRASH_IN), state.text);
     await registry.register(valueSubject(topics.CRASH_OUT), state.text);
-    await produceMany(topics.CRASH_IN, state, RECORDS, (i) => ({
-      key: `r-${i}`,
-      value: { orderId: `r-${i}`, state: "CREATED", changedAt: 0 },
-    }));
+    await produceSlice(0, PREFILLED);
   }, 300_000);
 
   afterAll(async () => {
@@ -48,6 +54,13 @@ describe("rebalance in exactly-once mode", () => {
         await admin.disconnect();
       }
     };
+    const producing = (async () => {
+      for (let from = PREFILLED; from < RECORDS; from += PER_SECOND) {
+        const started = Date.now();
+        await produceSlice(from, Math.min(PER_SECOND, RECORDS - from));
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_000 - (Date.now() - started))));
+      }
+    })();
     const a = startSluiceRun(["crash-relay", "--module", MODULE], { ...topics, SLUICE_INSTANCE_ID: `a-${id}` });
     await a.ready();
     expect(await eventually(async () => (await relayed()) > 0, 60_000)).toBe(true);
@@ -61,6 +74,7 @@ describe("rebalance in exactly-once mode", () => {
     expect(atLeave).toBeLessThan(RECORDS);
     expect(await a.stop()).toBe(0);
 
+    await producing;
     const output = await consumeUntil(topics.CRASH_OUT, (rs) => rs.length >= RECORDS, 180_000, 3_000);
     expect(await b.stop()).toBe(0);
     console.log(`relayed at join: ${atJoin}, at leave: ${atLeave}, committed in the end: ${output.length}`);
