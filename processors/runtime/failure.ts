@@ -12,8 +12,8 @@ export class PermanentError extends SluiceError {
 }
 
 export class RetryableError extends SluiceError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("RETRYABLE", message, options);
+  constructor(message: string, code = "RETRYABLE", options?: ErrorOptions) {
+    super(code, message, options);
   }
 }
 

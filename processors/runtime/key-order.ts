@@ -46,6 +46,18 @@ export class KeyOrder {
     return 0;
   }
 
+  /** The key's state, for `restore`. */
+  snapshot(key: string): readonly number[] | undefined {
+    const tiers = this.pending.get(key);
+    return tiers && [...tiers];
+  }
+
+  /** Puts back a key's state from `snapshot`: its records since then will be read again. */
+  restore(key: string, snapshot: readonly number[] | undefined): void {
+    if (snapshot) this.pending.set(key, [...snapshot]);
+    else this.pending.delete(key);
+  }
+
   /** Forgets everything: on revocation, the new owner starts from what the tiers hold. */
   clear(): void {
     this.pending.clear();

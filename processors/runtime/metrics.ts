@@ -34,6 +34,12 @@ export class Metrics {
     labelNames: ["processor", "error_class"],
     registers: [this.registry],
   });
+  readonly rebalances = new client.Counter({
+    name: "sluice_rebalance_events_total",
+    help: "Partitions assigned to or revoked from this member (a revocation nobody asked for is an eviction)",
+    labelNames: ["processor", "event"],
+    registers: [this.registry],
+  });
   readonly lagRecords = new client.Gauge({
     name: "sluice_lag_records",
     help: "Records between a partition's high watermark and the last processed offset",

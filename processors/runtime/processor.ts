@@ -43,6 +43,8 @@ export interface Context {
   once<R>(key: string, fn: (scope: OnceScope) => Promise<R>): Promise<R | undefined>;
   log: Logger;
   clock: Clock;
+  /** Aborted when the handler runs out of time (its record then goes to a retry); pass it to fetch and the like. */
+  signal: AbortSignal;
 }
 
 export interface ProcessorDefinition<T extends TopicName = TopicName> {
@@ -57,6 +59,11 @@ export interface ProcessorDefinition<T extends TopicName = TopicName> {
   /** Backoff of the blocking policy, per attempt; defaults to the group's retry tiers. */
   blockingBackoff?: readonly Duration[];
   ledger?: "postgres" | "redis";
+  /**
+   * How long the handler may run for one record before the record counts as a retryable failure
+   * (HANDLER_TIMEOUT). Default: a quarter of max.poll.interval.ms, at most 1 minute; never more than a quarter.
+   */
+  handlerTimeout?: Duration;
   handler(record: InputRecord<TopicValues[T]>, ctx: Context): Promise<void>;
 }
 

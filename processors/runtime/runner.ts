@@ -19,7 +19,7 @@ import type { Clock } from "./clock.ts";
 import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
 import { SluiceError } from "./errors.ts";
 import { childEventId } from "./event-id.ts";
-import { isPermanent, PermanentError } from "./failure.ts";
+import { isPermanent, PermanentError, RetryableError } from "./failure.ts";
 import { attemptOf, routeFailure } from "./failure-route.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { HEADER, textHeaders } from "./headers.ts";
@@ -50,6 +50,8 @@ export interface RuntimeDeps {
   maxValueBytes?: number | undefined;
   /** The topic catalog (defaults to topics/catalog.ts): a team's own module or a test adds topics. */
   topics?: readonly BusinessTopic[] | undefined;
+  /** Kafka's max.poll.interval.ms (SLUICE_MAX_POLL_INTERVAL_MS, default 5 minutes): bounds handlers and batches. */
+  maxPollIntervalMs?: number | undefined;
 }
 
 type Message = KafkaJS.KafkaMessage;
@@ -58,6 +60,8 @@ type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
 const REVOKE_PARTITIONS = kafkaClient.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
 const SESSION_TIMEOUT_MS = Number(process.env.SLUICE_SESSION_TIMEOUT_MS || 10_000);
+const MAX_POLL_INTERVAL_MS = Number(process.env.SLUICE_MAX_POLL_INTERVAL_MS || 300_000);
+const MAX_HANDLER_TIMEOUT_MS = 60_000;
 const TRANSACTION_TIMEOUT_MS = 15_000;
 /** Partitions whose batches are processed at the same time (each batch commits on its own). */
 const PARTITIONS_AT_ONCE = 8;
@@ -80,6 +84,13 @@ export class ProcessorRunner {
   /** The input topic's value schema, resolved once: records are read as it. */
   private readonly reader: SchemaFile | undefined;
   private readonly handlerSeconds: ReturnType<Metrics["handlerSeconds"]["labels"]>;
+  /**
+   * A member that does not poll for max.poll.interval.ms is evicted. A handler gets `handlerTimeoutMs`, after
+   * which its record counts as a retryable failure; a batch starts no record after `batchBudgetMs`, and the
+   * rest of it is read again. So a batch returns to the poll loop within half the interval, plus its commit.
+   */
+  private readonly handlerTimeoutMs: number;
+  private readonly batchBudgetMs: number;
   private running = false;
 
   constructor(definition: ProcessorDefinition, deps: RuntimeDeps) {
@@ -99,6 +110,18 @@ export class ProcessorRunner {
     this.handlerSeconds = deps.metrics.handlerSeconds.labels(definition.name);
     this.tierTopics = this.tiers.map((t) => retryTopicName(definition.input, definition.group, t));
     this.log = deps.log.child({ "sluice.processor": definition.name, "kafka.group": definition.group });
+    const maxPollIntervalMs = deps.maxPollIntervalMs ?? MAX_POLL_INTERVAL_MS;
+    this.handlerTimeoutMs = definition.handlerTimeout
+      ? toMs(definition.handlerTimeout)
+      : Math.min(MAX_HANDLER_TIMEOUT_MS, maxPollIntervalMs / 4);
+    if (this.handlerTimeoutMs > maxPollIntervalMs / 4) {
+      throw new SluiceError(
+        "HANDLER_TIMEOUT_TOO_LONG",
+        `processor ${definition.name}: handlerTimeout ${definition.handlerTimeout} is more than a quarter of ` +
+          `max.poll.interval.ms (${maxPollIntervalMs} ms); raise SLUICE_MAX_POLL_INTERVAL_MS or shorten the timeout`,
+      );
+    }
+    this.batchBudgetMs = maxPollIntervalMs / 2 - this.handlerTimeoutMs;
     const exactlyOnce = definition.delivery === "exactly-once";
     this.consumer = deps.kafka.consumer({
       "js.consumer.max.batch.size": 500,
@@ -106,13 +129,19 @@ export class ProcessorRunner {
       "queued.max.messages.kbytes": 8_192,
       // What this member remembers about partitions (blocked attempts, keys waiting in the tiers) is only
       // true while it owns them: forget it when they go. The default assignment handling still runs.
-      rebalance_cb: (error: { code: number }) => {
-        if (error.code === REVOKE_PARTITIONS) this.forgetPartitionState();
+      rebalance_cb: (error: { code: number }, assignment: unknown[]) => {
+        const revoked = error.code === REVOKE_PARTITIONS;
+        if (revoked) this.forgetPartitionState();
+        deps.metrics.rebalances.inc(
+          { processor: definition.name, event: revoked ? "revoked" : "assigned" },
+          assignment.length,
+        );
       },
       // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
       // is gone for good is replaced after the session timeout (seconds, not Kafka's default 45).
       "group.instance.id": `${definition.group}.${deps.instanceId}`,
       "session.timeout.ms": SESSION_TIMEOUT_MS,
+      "max.poll.interval.ms": maxPollIntervalMs,
       kafkaJS: {
         groupId: definition.group,
         fromBeginning: true,
@@ -193,7 +222,14 @@ export class ProcessorRunner {
       tierIndex,
       messages,
       out,
+      now + this.batchBudgetMs,
     );
+    if (processed < messages.length && blockedUntil === undefined) {
+      this.log.debug(
+        { "kafka.topic": batch.topic, "kafka.partition": batch.partition, processed, batch: messages.length },
+        "batch time budget spent: the rest is read again",
+      );
+    }
     resumeAt = blockedUntil ?? resumeAt;
     this.deps.metrics.consumed.inc({ processor: this.definition.name, topic: batch.topic }, processed);
     const last = messages[processed - 1];
@@ -206,37 +242,68 @@ export class ProcessorRunner {
     if (resumeAt !== undefined) this.pauseUntil(payload, batch.topic, batch.partition, resumeAt);
   }
 
-  /** Runs the handler over `messages`; returns how many (from the start) are finished. */
+  /**
+   * Runs the handler over `messages`, starting none but the first after `deadline`; returns how many (from the
+   * start) are finished. Their outputs are in `out`; the ones after them are read again.
+   */
   private async processMessages(
     topic: string,
     partition: number,
     tierIndex: number,
     messages: Message[],
     out: OutputBuffer,
+    deadline: number,
   ): Promise<{ processed: number; blockedUntil?: number }> {
+    const { clock } = this.deps;
     if (this.definition.retry === "blocking" || (this.definition.keyConcurrency ?? 1) <= 1) {
       for (const [i, message] of messages.entries()) {
+        if (i > 0 && clock.now() >= deadline) return { processed: i };
         const outcome = await this.processOne(topic, partition, tierIndex, message, out);
         if (outcome.kind === "blocked") return { processed: i, blockedUntil: outcome.retryAt };
       }
       return { processed: messages.length };
     }
     // Virtual partitions: each key in order, different keys at once, at most keyConcurrency keys at a time.
-    const byKey = new Map<string, Message[]>();
-    for (const m of messages) {
+    const byKey = new Map<string, number[]>();
+    for (const [i, m] of messages.entries()) {
       const key = m.key?.toString() ?? "";
       const list = byKey.get(key) ?? [];
-      list.push(m);
+      list.push(i);
       byKey.set(key, list);
     }
     const queues = [...byKey.values()];
+    const outs = messages.map(() => new OutputBuffer());
+    const done = messages.map(() => false);
+    // Key-ordered: each record's key state before it ran, to undo the records that are read again.
+    const before = new Map<number, readonly number[] | undefined>();
+    const keyOrdered = this.definition.retry === "key-ordered";
     const workers = Array.from({ length: Math.min(this.definition.keyConcurrency ?? 1, queues.length) }, async () => {
       for (let queue = queues.shift(); queue; queue = queues.shift()) {
-        for (const m of queue) await this.processOne(topic, partition, tierIndex, m, out);
+        for (const i of queue) {
+          if (i > 0 && clock.now() >= deadline) return;
+          const message = messages[i] as Message;
+          if (keyOrdered) before.set(i, this.keyOrder.snapshot(message.key?.toString() ?? ""));
+          await this.processOne(topic, partition, tierIndex, message, outs[i] as OutputBuffer);
+          done[i] = true;
+        }
       }
     });
     await Promise.all(workers);
-    return { processed: messages.length };
+    // Only a gap-free prefix commits: a record finished after an unfinished one is read again with it.
+    const unfinished = done.indexOf(false);
+    const processed = unfinished < 0 ? messages.length : unfinished;
+    for (const buffer of outs.slice(0, processed)) out.merge(buffer);
+    if (keyOrdered) {
+      const undone = new Set<string>();
+      for (let i = processed; i < messages.length; i++) {
+        const key = messages[i]?.key?.toString() ?? "";
+        if (undone.has(key)) continue;
+        undone.add(key);
+        // A key's records run in order, so its first record past the prefix holds the state to go back to.
+        if (done[i]) this.keyOrder.restore(key, before.get(i));
+      }
+    }
+    return { processed };
   }
 
   private async processOne(
@@ -268,7 +335,7 @@ export class ProcessorRunner {
         headers,
         blocked === undefined ? undefined : blocked + 1,
       );
-      await this.definition.handler(record as never, this.context(record, recordOut));
+      await this.runHandler(record, recordOut);
       out.merge(recordOut);
       this.blockedAttempts.delete(blockedId);
       return { kind: "done" };
@@ -277,6 +344,36 @@ export class ProcessorRunner {
     } finally {
       this.handlerSeconds.observe((performance.now() - started) / 1000);
     }
+  }
+
+  /** The handler, bounded by the handler timeout; a late handler's outputs are dropped with `recordOut`. */
+  private runHandler(record: InputRecord<unknown>, recordOut: OutputBuffer): Promise<void> {
+    let controller: AbortController | undefined;
+    const signal = () => {
+      controller ??= new AbortController();
+      return controller.signal;
+    };
+    const handled = this.definition.handler(record as never, this.context(record, recordOut, signal));
+    return new Promise((resolve, reject) => {
+      const timer = this.deps.clock.after(this.handlerTimeoutMs, () => {
+        const error = new RetryableError(
+          `handler did not finish within ${this.handlerTimeoutMs} ms`,
+          "HANDLER_TIMEOUT",
+        );
+        controller?.abort(error);
+        reject(error);
+      });
+      handled.then(
+        () => {
+          timer.cancel();
+          resolve();
+        },
+        (error: unknown) => {
+          timer.cancel();
+          reject(error);
+        },
+      );
+    });
   }
 
   private async decode(
@@ -382,7 +479,7 @@ export class ProcessorRunner {
     this.keyOrder.added(message.key?.toString() ?? "", tierIndex);
   }
 
-  private context(record: InputRecord<unknown>, out: OutputBuffer): Context {
+  private context(record: InputRecord<unknown>, out: OutputBuffer, signal: () => AbortSignal): Context {
     const { serde, schemas, clock, ledger } = this.deps;
     const definition = this.definition;
     let produced = 0;
@@ -409,6 +506,9 @@ export class ProcessorRunner {
         return log;
       },
       clock,
+      get signal() {
+        return signal();
+      },
       send: async (topic, key, value, headers) => {
         out.add(topic, { key, value: await encode(topic, value), headers: childHeaders(headers) });
       },

@@ -87,7 +87,7 @@ const quiet = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL || "silent" });
 export async function startRunner(
   definition: ProcessorDefinition<never>,
   topics: BusinessTopic[],
-  extra: { ledger?: Ledger; metrics?: Metrics; maxValueBytes?: number } = {},
+  extra: { ledger?: Ledger; metrics?: Metrics; maxValueBytes?: number; maxPollIntervalMs?: number } = {},
 ): Promise<ProcessorRunner> {
   const runner = new ProcessorRunner(definition as unknown as ProcessorDefinition, {
     kafka: createKafka(`sluice-test-${definition.name}`),
@@ -100,6 +100,7 @@ export async function startRunner(
     instanceId: randomUUID(),
     topics,
     maxValueBytes: extra.maxValueBytes,
+    maxPollIntervalMs: extra.maxPollIntervalMs,
   });
   await runner.start();
   return runner;

@@ -36,4 +36,19 @@ describe("key-ordered retry bookkeeping", () => {
     expect(order.floorTier("k")).toBe(2);
     expect(order.floorTier("free")).toBe(0);
   });
+
+  it("goes back to a snapshot when the records since are read again", () => {
+    const order = new KeyOrder();
+    const clean = order.snapshot("k");
+    order.added("k", 0); // r1 fails past the end of a cut batch ...
+    expect(order.onInput("k")).toEqual({ action: "park", tierIndex: 0 });
+    order.restore("k", clean); // ... so it will be read again, and its failure never happened
+    expect(order.onInput("k")).toEqual({ action: "process" });
+    order.added("k", 1);
+    const held = order.snapshot("k");
+    order.added("k", 1);
+    order.restore("k", held);
+    expect(order.onRetry("k", 1)).toEqual({ action: "process" });
+    expect(order.onInput("k")).toEqual({ action: "process" });
+  });
 });
