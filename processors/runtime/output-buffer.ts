@@ -8,25 +8,24 @@ export interface OutgoingMessage {
 }
 
 export class OutputBuffer {
-  private readonly byTopic = new Map<string, OutgoingMessage[]>();
+  /** In the order they were added; grouped by topic only when written (most buffers hold one record or none). */
+  private readonly entries: { topic: string; message: OutgoingMessage }[] = [];
 
   add(topic: string, message: OutgoingMessage): void {
-    const messages = this.byTopic.get(topic) ?? [];
-    messages.push(message);
-    this.byTopic.set(topic, messages);
+    this.entries.push({ topic, message });
   }
 
   merge(other: OutputBuffer): void {
-    for (const [topic, messages] of other.byTopic) for (const m of messages) this.add(topic, m);
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const messages of this.byTopic.values()) n += messages.length;
-    return n;
+    for (const entry of other.entries) this.entries.push(entry);
   }
 
   topicMessages(): { topic: string; messages: OutgoingMessage[] }[] {
-    return [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const { topic, message } of this.entries) {
+      const list = byTopic.get(topic) ?? [];
+      list.push(message);
+      byTopic.set(topic, list);
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }
 }

@@ -10,15 +10,11 @@
 import kafkaClient, { type KafkaJS } from "@confluentinc/kafka-javascript";
 import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
-import { valueSubject } from "../../schemas/subjects.ts";
-import type { TopicName } from "../../schemas/types.generated.ts";
 import { TOPICS, topicByName } from "../../topics/catalog.ts";
 import { type Duration, toMs } from "../../topics/duration.ts";
 import { type BusinessTopic, retryTopicName } from "../../topics/topic.ts";
 import type { Clock } from "./clock.ts";
-import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
 import { SluiceError } from "./errors.ts";
-import { childEventId } from "./event-id.ts";
 import { isPermanent, PermanentError, RetryableError } from "./failure.ts";
 import { attemptOf, routeFailure } from "./failure-route.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -27,10 +23,10 @@ import type { Consumer, Kafka, Producer } from "./kafka-client.ts";
 import { createProducer } from "./kafka-client.ts";
 import { KeyOrder } from "./key-order.ts";
 import type { Ledger } from "./ledger/ledger.ts";
-import { recordFields } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { OutputBuffer } from "./output-buffer.ts";
-import type { Context, InputRecord, ProcessorDefinition, When } from "./processor.ts";
+import type { InputRecord, ProcessorDefinition } from "./processor.ts";
+import { type ContextEnv, RecordContext } from "./record-context.ts";
 import type { AvroSerde } from "./serde/avro-serde.ts";
 
 export interface RuntimeDeps {
@@ -91,6 +87,7 @@ export class ProcessorRunner {
    */
   private readonly handlerTimeoutMs: number;
   private readonly batchBudgetMs: number;
+  private readonly contextEnv: ContextEnv;
   private running = false;
 
   constructor(definition: ProcessorDefinition, deps: RuntimeDeps) {
@@ -110,6 +107,17 @@ export class ProcessorRunner {
     this.handlerSeconds = deps.metrics.handlerSeconds.labels(definition.name);
     this.tierTopics = this.tiers.map((t) => retryTopicName(definition.input, definition.group, t));
     this.log = deps.log.child({ "sluice.processor": definition.name, "kafka.group": definition.group });
+    const outputSchemas = new Map(
+      definition.outputs.map((topic) => [topic, deps.schemas.get(this.topic(topic)?.valueSchema ?? "")]),
+    );
+    this.contextEnv = {
+      definition,
+      serde: deps.serde,
+      clock: deps.clock,
+      ledger: deps.ledger,
+      log: this.log,
+      outputSchema: (topic) => outputSchemas.get(topic),
+    };
     const maxPollIntervalMs = deps.maxPollIntervalMs ?? MAX_POLL_INTERVAL_MS;
     this.handlerTimeoutMs = definition.handlerTimeout
       ? toMs(definition.handlerTimeout)
@@ -125,7 +133,9 @@ export class ProcessorRunner {
     const exactlyOnce = definition.delivery === "exactly-once";
     this.consumer = deps.kafka.consumer({
       "js.consumer.max.batch.size": 500,
-      // Prefetch enough to keep the handlers busy, not librdkafka's default 64 MB per consumer.
+      // Prefetch enough to keep the handlers busy, not librdkafka's defaults (100,000 records per partition, up
+      // to 64 MB): with 24 partitions (input and tiers) those cost hundreds of MB of memory and buy no speed.
+      "queued.min.messages": 2_000,
       "queued.max.messages.kbytes": 8_192,
       // What this member remembers about partitions (blocked attempts, keys waiting in the tiers) is only
       // true while it owns them: forget it when they go. The default assignment handling still runs.
@@ -348,19 +358,15 @@ export class ProcessorRunner {
 
   /** The handler, bounded by the handler timeout; a late handler's outputs are dropped with `recordOut`. */
   private runHandler(record: InputRecord<unknown>, recordOut: OutputBuffer): Promise<void> {
-    let controller: AbortController | undefined;
-    const signal = () => {
-      controller ??= new AbortController();
-      return controller.signal;
-    };
-    const handled = this.definition.handler(record as never, this.context(record, recordOut, signal));
+    const ctx = new RecordContext(this.contextEnv, record, recordOut);
+    const handled = this.definition.handler(record as never, ctx);
     return new Promise((resolve, reject) => {
       const timer = this.deps.clock.after(this.handlerTimeoutMs, () => {
         const error = new RetryableError(
           `handler did not finish within ${this.handlerTimeoutMs} ms`,
           "HANDLER_TIMEOUT",
         );
-        controller?.abort(error);
+        ctx.abort(error);
         reject(error);
       });
       handled.then(
@@ -479,78 +485,19 @@ export class ProcessorRunner {
     this.keyOrder.added(message.key?.toString() ?? "", tierIndex);
   }
 
-  private context(record: InputRecord<unknown>, out: OutputBuffer, signal: () => AbortSignal): Context {
-    const { serde, schemas, clock, ledger } = this.deps;
-    const definition = this.definition;
-    let produced = 0;
-    const encode = async (topic: TopicName, value: unknown) => {
-      if (!definition.outputs.includes(topic)) {
-        throw new PermanentError(`processor ${definition.name} does not declare ${topic} among its outputs`);
-      }
-      const schema = schemas.get(this.topic(topic)?.valueSchema ?? "");
-      if (!schema) throw new SluiceError("SCHEMA_MISSING", `no value schema for ${topic}`);
-      return serde.encode(valueSubject(topic), schema, value);
-    };
-    const childHeaders = (extra?: Record<string, string>) => ({
-      [HEADER.eventId]: childEventId(record.headers[HEADER.eventId] ?? `${record.topic}/${record.offset}`, produced++),
-      [HEADER.traceId]: record.headers[HEADER.traceId] ?? "",
-      [HEADER.producedAt]: String(clock.now()),
-      ...extra,
-    });
-    let log: Logger | undefined;
-    const base = this.log;
-    return {
-      // Built on first use: most handlers never log, and a pino child per record is not free.
-      get log() {
-        log ??= base.child(recordFields(record));
-        return log;
-      },
-      clock,
-      get signal() {
-        return signal();
-      },
-      send: async (topic, key, value, headers) => {
-        out.add(topic, { key, value: await encode(topic, value), headers: childHeaders(headers) });
-      },
-      schedule: async (topic, key, value, when: When) => {
-        const now = clock.now();
-        const dueAt = "at" in when ? when.at : now + (typeof when.delay === "number" ? when.delay : toMs(when.delay));
-        const hop = nextHop(dueAt - now, now);
-        out.add(hop.topic, {
-          key,
-          value: await encode(topic, value),
-          headers: childHeaders({
-            [DELAY_HEADER.target]: topic,
-            [HEADER.dueAt]: String(dueAt),
-            [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt),
-          }),
-        });
-      },
-      once: async (key, fn) => {
-        if (!ledger)
-          throw new SluiceError("LEDGER_MISSING", `processor ${definition.name} uses ctx.once without a ledger`);
-        return (await ledger.once(definition.group, key, fn)).result;
-      },
-    };
-  }
-
   /** Writes the batch's records and its offset: one transaction, or produce-then-commit. */
   private async commit(topic: string, partition: number, lastOffset: string, out: OutputBuffer): Promise<void> {
-    await this.write(topic, partition, lastOffset, out);
-    for (const { topic: written, messages } of out.topicMessages()) {
+    const topicMessages = out.topicMessages();
+    if (this.groupCommit) {
+      await this.groupCommit.submit(topic, partition, String(BigInt(lastOffset) + 1n), out);
+    } else if (topicMessages.length > 0) {
+      // At-least-once: the outputs are acknowledged before the offset is stored; the consumer commits stored
+      // offsets every second, and on revoke and close, so no commit is ever ahead of an unwritten output.
+      await this.producer.sendBatch({ topicMessages });
+    }
+    for (const { topic: written, messages } of topicMessages) {
       this.deps.metrics.produced.inc({ processor: this.definition.name, topic: written }, messages.length);
     }
-  }
-
-  private async write(topic: string, partition: number, lastOffset: string, out: OutputBuffer): Promise<void> {
-    const next = String(BigInt(lastOffset) + 1n);
-    if (this.groupCommit) {
-      await this.groupCommit.submit(topic, partition, next, out);
-      return;
-    }
-    // At-least-once: the outputs are acknowledged before the offset is stored; the consumer commits stored
-    // offsets every second, and on revoke and close, so no commit is ever ahead of an unwritten output.
-    if (out.size > 0) await this.producer.sendBatch({ topicMessages: out.topicMessages() });
   }
 
   private pauseUntil(payload: KafkaJS.EachBatchPayload, topic: string, partition: number, at: number): void {

@@ -136,10 +136,20 @@ const processorEnv = (name: string) => ({
   ...(process.env.SLUICE_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SLUICE_BENCH_NODE_OPTIONS } : {}),
 });
 
-async function runProcessor(name: string): Promise<{ rps: number; rssMb: number }> {
+/** CPU time (user and system) a process has used, in milliseconds (Linux clock ticks are 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function runProcessor(name: string): Promise<{ rps: number; rssMb: number; cpuUs: number }> {
   const host = startSluiceRun([name, "--module", MODULE], processorEnv(name));
   await host.ready();
+  const cpuAtStart = cpuMs(host.process.pid);
   const rps = await drainRate(`${name}-${id}`, names.input, N);
+  // CPU per record is steadier than records per second on a shared machine: it shows the runtime's own cost.
+  const cpuUs = ((cpuMs(host.process.pid) - cpuAtStart) * 1000) / N;
   const rssMb = peakRssMb(host.process.pid);
   // Where the memory is, for the note: V8's heap, and memory outside it (buffers, librdkafka's queues).
   const metrics = await fetch(`http://127.0.0.1:${host.port}/metrics`).then((r) => r.text());
@@ -149,7 +159,7 @@ async function runProcessor(name: string): Promise<{ rps: number; rssMb: number 
       `${gauge("sluice_process_nodejs_heap_size_total_bytes").toFixed(0)} MB, external ${gauge("sluice_process_nodejs_external_memory_bytes").toFixed(0)} MB`,
   );
   await host.stop();
-  return { rps, rssMb };
+  return { rps, rssMb, cpuUs };
 }
 
 /** End-to-end latency percentiles while `name` runs at `rate` records per second for `seconds`. */
@@ -310,6 +320,14 @@ async function main(): Promise<void> {
       value: order(i, Date.now()),
     }));
     log(`  produced ${N} records of ${recordSize.toFixed(0)} bytes (Avro, wire format)`);
+    const only = process.argv[process.argv.indexOf("--only") + 1];
+    if (process.argv.includes("--only")) {
+      // A quick look at one processor while working on it: no baselines, no targets.
+      const { rps, rssMb, cpuUs } = await runProcessor(`bench-${only}`);
+      const figures = { rps: Math.round(rps), rss_mb: Math.round(rssMb), cpu_us_per_record: Math.round(cpuUs) };
+      console.log(JSON.stringify({ processor: `bench-${only}`, ...figures }));
+      return;
+    }
     const java = javaCeiling(recordSize);
     log(`  java ProducerPerformance ${java.producer.toFixed(0)}/s, ConsumerPerformance ${java.consumer.toFixed(0)}/s`);
     const kafkajsRps = await kafkajsLoop();

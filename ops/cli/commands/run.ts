@@ -15,7 +15,11 @@ import { parse, positiveInteger } from "../args.ts";
 
 const DRAIN_MS = 30_000;
 
+/** Old-generation heap of a processor process, MB (SLUICE_HEAP_MB): its live heap under load is tens of MB. */
+const DEFAULT_HEAP_MB = 128;
+
 export async function runCommand(args: string[]): Promise<number> {
+  boundHeap();
   const { values, positionals } = parse("run", args, {
     port: { type: "string" },
     all: { type: "boolean" },
@@ -46,6 +50,24 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!drained)
     host.log.error(`did not drain within ${DRAIN_MS / 1000}s; exiting anyway (uncommitted work is redelivered)`);
   return drained ? 0 : 1;
+}
+
+/**
+ * V8 sizes its heap for the machine, and a busy processor lets garbage pile up to hundreds of MB before it
+ * collects. Unless NODE_OPTIONS or the command line already sets heap sizes, this process becomes itself again
+ * with a bounded heap: execve keeps its pid, so signals, supervisors and metrics see the same process.
+ */
+function boundHeap(): void {
+  const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
+  if (/--max-(old|semi)-space-size/.test(chosen) || typeof process.execve !== "function") return;
+  const heapMb = positiveInteger("run", "SLUICE_HEAP_MB", process.env.SLUICE_HEAP_MB) ?? DEFAULT_HEAP_MB;
+  process.execve(process.execPath, [
+    process.execPath,
+    `--max-old-space-size=${heapMb}`,
+    "--max-semi-space-size=8",
+    ...process.execArgv,
+    ...process.argv.slice(1),
+  ]);
 }
 
 async function loadModule(file: string): Promise<{ processors: ProcessorDefinition[]; topics: BusinessTopic[] }> {
