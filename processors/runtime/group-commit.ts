@@ -19,10 +19,13 @@ export class GroupCommit {
   private readonly consumer: Consumer;
   private pending: Pending[] = [];
   private inFlight: Promise<void> | undefined;
+  /** Told how long each committed transaction took, in seconds. */
+  private readonly observe: (seconds: number) => void;
 
-  constructor(producer: Producer, consumer: Consumer) {
+  constructor(producer: Producer, consumer: Consumer, observe: (seconds: number) => void = () => {}) {
     this.producer = producer;
     this.consumer = consumer;
+    this.observe = observe;
   }
 
   /** Resolves once a committed transaction holds `out` and the offset; rejects if that transaction aborted. */
@@ -52,6 +55,7 @@ export class GroupCommit {
   }
 
   private async commit(group: Pending[]): Promise<void> {
+    const started = performance.now();
     const transaction = await this.producer.transaction();
     try {
       const records = new OutputBuffer();
@@ -68,6 +72,7 @@ export class GroupCommit {
         topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       });
       await transaction.commit();
+      this.observe((performance.now() - started) / 1000);
     } catch (error) {
       await transaction.abort().catch(() => {});
       throw error;

@@ -34,6 +34,13 @@ export class Metrics {
     labelNames: ["processor", "error_class"],
     registers: [this.registry],
   });
+  readonly transactionSeconds = new client.Histogram({
+    name: "sluice_transaction_duration_seconds",
+    help: "Exactly-once: from a transaction's start to its commit, each carrying the batches that were ready",
+    labelNames: ["processor"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly rebalances = new client.Counter({
     name: "sluice_rebalance_events_total",
     help: "Partitions assigned to or revoked from this member (a revocation nobody asked for is an eviction)",

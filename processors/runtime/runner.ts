@@ -175,7 +175,10 @@ export class ProcessorRunner {
         ? { transactionalId: `${definition.group}.${deps.instanceId}`, idempotent: true, maxInFlightRequests: 1 }
         : { idempotent: true },
     });
-    this.groupCommit = exactlyOnce ? new GroupCommit(this.producer, this.consumer) : undefined;
+    const transactionSeconds = deps.metrics.transactionSeconds.labels(definition.name);
+    this.groupCommit = exactlyOnce
+      ? new GroupCommit(this.producer, this.consumer, (seconds) => transactionSeconds.observe(seconds))
+      : undefined;
   }
 
   async start(): Promise<void> {

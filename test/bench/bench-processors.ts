@@ -10,6 +10,9 @@ import type { InputRecord, ProcessorDefinition } from "../../processors/runtime/
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 
+/** Rounds of the throughput runs: each round's processors consume the input afresh, in a group of their own. */
+export const BENCH_ROUNDS = 2;
+
 export function benchTopics(id: string) {
   const names = {
     input: `bench.${id}.in`,
@@ -35,7 +38,9 @@ export function benchTopics(id: string) {
     topics: [
       topic(
         names.input,
-        ["bench-alo", "bench-eos", "bench-failing"].map((g) => `${g}-${id}`),
+        ["bench-alo", "bench-eos", "bench-failing"].flatMap((g) =>
+          Array.from({ length: BENCH_ROUNDS }, (_, round) => `${g}-${id}-${round}`),
+        ),
       ),
       topic(names.output, []),
       topic(names.schedule, [`bench-scheduler-${id}`]),
@@ -45,6 +50,7 @@ export function benchTopics(id: string) {
 }
 
 const id = process.env.BENCH_ID ?? "none";
+const round = process.env.BENCH_ROUND ?? "0";
 const { names, topics: declared } = benchTopics(id);
 export const topics = declared;
 
@@ -57,7 +63,7 @@ const relay = (
   failing: boolean,
 ): ProcessorDefinition<never> => ({
   name,
-  group: `${name}-${id}`,
+  group: `${name}-${id}-${round}`,
   input: names.input as never,
   outputs: [names.output as never],
   delivery,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,6 +161,15 @@ describe("the order processors under `sluice run`", () => {
     ).toBe(0);
     const stockB = await count("SELECT quantity AS n FROM stock WHERE sku = $1", [`sku-${run}-b`]);
     expect(stockB).toBe(Number(process.env.SLUICE_INITIAL_STOCK || 1_000_000) - paid.length);
+  });
+
+  it("runs with a bounded heap, in the very process it was started as", () => {
+    // `sluice run` re-executes itself (same pid) with heap limits, so SIGTERM above still reaches the processors.
+    const argv = readFileSync(`/proc/${host.process.pid}/cmdline`, "utf8").split("\0");
+    expect(argv).toContain("--max-old-space-size=128");
+    expect(argv).toContain("--max-semi-space-size=8");
+    const environ = readFileSync(`/proc/${host.process.pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"}`);
   });
 
   it("drains and exits 0 on SIGTERM", async () => {

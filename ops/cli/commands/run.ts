@@ -55,19 +55,24 @@ export async function runCommand(args: string[]): Promise<number> {
 /**
  * V8 sizes its heap for the machine, and a busy processor lets garbage pile up to hundreds of MB before it
  * collects. Unless NODE_OPTIONS or the command line already sets heap sizes, this process becomes itself again
- * with a bounded heap: execve keeps its pid, so signals, supervisors and metrics see the same process.
+ * with a bounded heap: execve keeps its pid, so signals, supervisors and metrics see the same process. Two malloc
+ * arenas (unless MALLOC_ARENA_MAX says otherwise) keep librdkafka's threads from each holding on to their own.
  */
 function boundHeap(): void {
   const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
   if (/--max-(old|semi)-space-size/.test(chosen) || typeof process.execve !== "function") return;
   const heapMb = positiveInteger("run", "SLUICE_HEAP_MB", process.env.SLUICE_HEAP_MB) ?? DEFAULT_HEAP_MB;
-  process.execve(process.execPath, [
+  process.execve(
     process.execPath,
-    `--max-old-space-size=${heapMb}`,
-    "--max-semi-space-size=8",
-    ...process.execArgv,
-    ...process.argv.slice(1),
-  ]);
+    [
+      process.execPath,
+      `--max-old-space-size=${heapMb}`,
+      "--max-semi-space-size=8",
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ],
+    { MALLOC_ARENA_MAX: "2", ...process.env },
+  );
 }
 
 async function loadModule(file: string): Promise<{ processors: ProcessorDefinition[]; topics: BusinessTopic[] }> {
