@@ -14,7 +14,14 @@ import { delayTopicName } from "../../topics/topic.ts";
 import type { Clock, Timer } from "./clock.ts";
 import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
 import { HEADER, textHeaders } from "./headers.ts";
-import { type Consumer, createProducer, type IHeaders, type Kafka, type Producer } from "./kafka-client.ts";
+import {
+  BOUNDED_PREFETCH,
+  type Consumer,
+  createProducer,
+  type IHeaders,
+  type Kafka,
+  type Producer,
+} from "./kafka-client.ts";
 import type { Metrics } from "./metrics.ts";
 
 export const DELAY_ROUTER_GROUP = "sluice-delay-router";
@@ -53,11 +60,10 @@ export class DelayRouter {
     this.metrics = deps.metrics;
     this.log = deps.log.child({ "sluice.processor": "delay-router" });
     this.consumer = kafka.consumer({
-      "js.consumer.max.batch.size": 500,
+      ...BOUNDED_PREFETCH,
       // librdkafka sends one fetch per broker at a time: a resumed partition joins the next one. Short long-polls
       // keep that wait well inside RESUME_LEAD_MS.
       "fetch.wait.max.ms": 100,
-      "queued.max.messages.kbytes": 8_192,
       kafkaJS: { groupId: DELAY_ROUTER_GROUP, fromBeginning: true, autoCommit: false },
     });
     this.producer = createProducer(kafka, { "linger.ms": 1 });

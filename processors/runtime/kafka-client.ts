@@ -29,3 +29,16 @@ export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Produ
     kafkaJS: { idempotent: true, ...config.kafkaJS },
   });
 }
+
+/**
+ * How much a runtime consumer reads ahead, bounded. librdkafka's defaults prefetch 100,000 records per partition
+ * (up to 64 MB), and the KafkaJS layer sizes its JS-side cache to 1.5 s of the consumption rate it measured, which
+ * after a burst over a backlog is tens of thousands of records on the heap at once. A processor needs only its
+ * next batches at hand.
+ */
+export const BOUNDED_PREFETCH = {
+  "js.consumer.max.batch.size": 500,
+  "js.consumer.max.cache.size.per.worker.ms": 200,
+  "queued.min.messages": 2_000,
+  "queued.max.messages.kbytes": 8_192,
+} as const;

@@ -20,7 +20,7 @@ import { attemptOf, routeFailure } from "./failure-route.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { HEADER, textHeaders } from "./headers.ts";
 import type { Consumer, Kafka, Producer } from "./kafka-client.ts";
-import { createProducer } from "./kafka-client.ts";
+import { BOUNDED_PREFETCH, createProducer } from "./kafka-client.ts";
 import { KeyOrder } from "./key-order.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -132,11 +132,7 @@ export class ProcessorRunner {
     this.batchBudgetMs = maxPollIntervalMs / 2 - this.handlerTimeoutMs;
     const exactlyOnce = definition.delivery === "exactly-once";
     this.consumer = deps.kafka.consumer({
-      "js.consumer.max.batch.size": 500,
-      // Prefetch enough to keep the handlers busy, not librdkafka's defaults (100,000 records per partition, up
-      // to 64 MB): with 24 partitions (input and tiers) those cost hundreds of MB of memory and buy no speed.
-      "queued.min.messages": 2_000,
-      "queued.max.messages.kbytes": 8_192,
+      ...BOUNDED_PREFETCH,
       // What this member remembers about partitions (blocked attempts, keys waiting in the tiers) is only
       // true while it owns them: forget it when they go. The default assignment handling still runs.
       rebalance_cb: (error: { code: number }, assignment: unknown[]) => {

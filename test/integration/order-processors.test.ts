@@ -166,7 +166,8 @@ describe("the order processors under `sluice run`", () => {
   it("runs with a bounded heap, in the very process it was started as", () => {
     // `sluice run` re-executes itself (same pid) with heap limits, so SIGTERM above still reaches the processors.
     const argv = readFileSync(`/proc/${host.process.pid}/cmdline`, "utf8").split("\0");
-    expect(argv).toContain("--max-old-space-size=128");
+    // 64 MB, and 32 MB for each of the 8 processors and the delay router.
+    expect(argv).toContain("--max-old-space-size=352");
     expect(argv).toContain("--max-semi-space-size=8");
     const environ = readFileSync(`/proc/${host.process.pid}/environ`, "utf8").split("\0");
     expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"}`);

@@ -15,11 +15,14 @@ import { parse, positiveInteger } from "../args.ts";
 
 const DRAIN_MS = 30_000;
 
-/** Old-generation heap of a processor process, MB (SLUICE_HEAP_MB): its live heap under load is tens of MB. */
-const DEFAULT_HEAP_MB = 128;
+/**
+ * Old-generation heap of a `sluice run` process, MB, unless SLUICE_HEAP_MB says: a base, and room for each consumer
+ * (every processor's, and the delay router's) to hold its next few thousand records.
+ */
+const HEAP_BASE_MB = 64;
+const HEAP_PER_CONSUMER_MB = 32;
 
 export async function runCommand(args: string[]): Promise<number> {
-  boundHeap();
   const { values, positionals } = parse("run", args, {
     port: { type: "string" },
     all: { type: "boolean" },
@@ -35,6 +38,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (!definition) throw new UsageError(`run: unknown processor '${name}' (${list})`);
     return definition;
   });
+  boundHeap(HEAP_BASE_MB + HEAP_PER_CONSUMER_MB * (definitions.length + 1));
   const port = positiveInteger("run", "--port", values.port ?? process.env.SLUICE_HTTP_PORT) ?? 9400;
   const host = new ProcessorHost();
   await host.start(definitions, { port, topics: [...TOPICS, ...extra.topics] });
@@ -58,10 +62,10 @@ export async function runCommand(args: string[]): Promise<number> {
  * with a bounded heap: execve keeps its pid, so signals, supervisors and metrics see the same process. Two malloc
  * arenas (unless MALLOC_ARENA_MAX says otherwise) keep librdkafka's threads from each holding on to their own.
  */
-function boundHeap(): void {
+function boundHeap(defaultMb: number): void {
   const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
   if (/--max-(old|semi)-space-size/.test(chosen) || typeof process.execve !== "function") return;
-  const heapMb = positiveInteger("run", "SLUICE_HEAP_MB", process.env.SLUICE_HEAP_MB) ?? DEFAULT_HEAP_MB;
+  const heapMb = positiveInteger("run", "SLUICE_HEAP_MB", process.env.SLUICE_HEAP_MB) ?? defaultMb;
   process.execve(
     process.execPath,
     [
