@@ -4,7 +4,7 @@
  *   bench-failing          as bench-alo, but 1% of keys always fail (non-blocking: they go to the retry tiers)
  *   bench-scheduler        schedules each record of the schedule topic to the delayed topic, due at its createdAt
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { RetryableError } from "../../processors/runtime/failure.ts";
 import type { InputRecord, ProcessorDefinition } from "../../processors/runtime/processor.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
@@ -55,7 +55,7 @@ const { names, topics: declared } = benchTopics(id);
 export const topics = declared;
 
 /** 1% of keys, the same keys in every run. */
-export const isFailingKey = (key: string) => createHash("md5").update(key).digest()[0]! < 3;
+export const isFailingKey = (key: string) => hash("md5", key, "buffer")[0]! < 3;
 
 const relay = (
   name: string,
