@@ -2,8 +2,9 @@
  * The one place that builds Kafka clients. Everything else imports the KafkaJS-style types from here, so the
  * client library can be swapped, and a deterministic test driver can stand in, behind this narrow seam.
  */
-import { KafkaJS } from "@confluentinc/kafka-javascript";
+import kafkaClient, { KafkaJS } from "@confluentinc/kafka-javascript";
 import { endpointsFromEnv } from "./endpoints.ts";
+import { SluiceError } from "./errors.ts";
 
 export type Kafka = KafkaJS.Kafka;
 export type Admin = KafkaJS.Admin;
@@ -42,3 +43,61 @@ export const BOUNDED_PREFETCH = {
   "queued.min.messages": 2_000,
   "queued.max.messages.kbytes": 8_192,
 } as const;
+
+/** librdkafka's RD_KAFKA_OFFSET_BEGINNING. */
+const OFFSET_BEGINNING = -2;
+
+export interface PartitionStart {
+  topic: string;
+  partition: number;
+  /** The first offset to read; undefined: the partition's beginning. */
+  offset?: number | undefined;
+}
+
+/**
+ * Reads the given partitions from their start offsets to their current end (committed records only), outside
+ * any consumer group, and calls `onRecord` with each record's key. For bookkeeping that must be rebuilt from a
+ * topic's contents; the KafkaJS API has no way to read a partition without joining a group.
+ */
+export async function readKeysToEnd(
+  starts: PartitionStart[],
+  onRecord: (topic: string, partition: number, key: string) => void,
+  timeoutMs = 30_000,
+  brokers = endpointsFromEnv().kafkaBrokers,
+): Promise<void> {
+  if (starts.length === 0) return;
+  const consumer = new kafkaClient.KafkaConsumer(
+    {
+      "bootstrap.servers": brokers.join(","),
+      "group.id": "sluice-reader", // required by librdkafka; never joined: partitions are assigned directly
+      "enable.auto.commit": false,
+      "enable.partition.eof": true,
+      "isolation.level": "read_committed",
+    },
+    {},
+  );
+  await new Promise<void>((resolve, reject) => consumer.connect({}, (error) => (error ? reject(error) : resolve())));
+  try {
+    const atEnd = new Set<string>();
+    consumer.on("partition.eof", (eof) => atEnd.add(`${eof.topic}/${eof.partition}`));
+    consumer.setDefaultConsumeTimeout(100);
+    consumer.assign(
+      starts.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.offset ?? OFFSET_BEGINNING })),
+    );
+    const deadline = Date.now() + timeoutMs;
+    while (atEnd.size < starts.length) {
+      if (Date.now() > deadline) {
+        throw new SluiceError(
+          "READ_TIMEOUT",
+          `could not read ${starts.length} partitions to their end in ${timeoutMs} ms`,
+        );
+      }
+      const messages = await new Promise<kafkaClient.Message[]>((resolve, reject) =>
+        consumer.consume(500, (error, batch) => (error ? reject(error) : resolve(batch))),
+      );
+      for (const m of messages) onRecord(m.topic, m.partition, m.key?.toString() ?? "");
+    }
+  } finally {
+    await new Promise((resolve) => consumer.disconnect(resolve));
+  }
+}

@@ -5,9 +5,8 @@
  * Invariant: for one key, a higher tier only holds records older than any in a lower tier. A record moves up
  * only into the highest tier holding its key, and a new record parks in the lowest, so FIFO within each tier
  * partition keeps the key's order. The tiers of a key's partition are assigned to the same member (range
- * assignor, equal partition counts), so this state is local. It is in memory and forgotten on revocation:
- * after a restart or a rebalance the records in the tiers keep their order among themselves, but a new record
- * of a key already in the tiers is not held back behind them.
+ * assignor, equal partition counts), so this state is local. It is in memory, forgotten on revocation and
+ * read back from the tiers on assignment (ProcessorRunner.recoverKeyOrder).
  */
 export type Decision = { action: "process" } | { action: "park"; tierIndex: number };
 

@@ -20,7 +20,7 @@ import { attemptOf, routeFailure } from "./failure-route.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { HEADER, textHeaders } from "./headers.ts";
 import type { Consumer, Kafka, Producer } from "./kafka-client.ts";
-import { BOUNDED_PREFETCH, createProducer } from "./kafka-client.ts";
+import { BOUNDED_PREFETCH, createProducer, readKeysToEnd } from "./kafka-client.ts";
 import { KeyOrder } from "./key-order.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -134,14 +134,16 @@ export class ProcessorRunner {
     this.consumer = deps.kafka.consumer({
       ...BOUNDED_PREFETCH,
       // What this member remembers about partitions (blocked attempts, keys waiting in the tiers) is only
-      // true while it owns them: forget it when they go. The default assignment handling still runs.
-      rebalance_cb: (error: { code: number }, assignment: unknown[]) => {
+      // true while it owns them: forget it when they go, and (key-ordered) read it back from the tiers when
+      // they come. The default assignment handling runs once this returns (nothing: keep the assignment).
+      rebalance_cb: async (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
         const revoked = error.code === REVOKE_PARTITIONS;
         if (revoked) this.forgetPartitionState();
         deps.metrics.rebalances.inc(
           { processor: definition.name, event: revoked ? "revoked" : "assigned" },
           assignment.length,
         );
+        if (!revoked && definition.retry === "key-ordered") await this.recoverKeyOrder(assignment);
       },
       // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
       // is gone for good is replaced after the session timeout (seconds, not Kafka's default 45).
@@ -193,6 +195,50 @@ export class ProcessorRunner {
   private forgetPartitionState(): void {
     this.keyOrder.clear();
     this.blockedAttempts.clear();
+  }
+
+  /**
+   * Key-ordered, on assignment: which keys of the new partitions have records waiting in the retry tiers (read
+   * from the group's committed offsets to the tiers' ends), so a new record of such a key still waits behind
+   * them after a restart or a rebalance. The runner reads the same records from the same offsets, and each
+   * one read takes its key's count back down.
+   */
+  private async recoverKeyOrder(assignment: { topic: string; partition: number }[]): Promise<void> {
+    const partitions = assignment.filter((a) => a.topic === this.definition.input).map((a) => a.partition);
+    if (partitions.length === 0 || this.tierTopics.length === 0) return;
+    const started = performance.now();
+    try {
+      const admin = this.deps.kafka.admin();
+      await admin.connect();
+      const committed = await admin
+        .fetchOffsets({ groupId: this.definition.group, topics: this.tierTopics })
+        .finally(() => admin.disconnect());
+      const startOf = (topic: string, partition: number) => {
+        const offset = Number(
+          committed.find((c) => c.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ?? -1,
+        );
+        return offset >= 0 ? offset : undefined; // nothing committed yet: from the beginning, as the runner reads
+      };
+      let records = 0;
+      await readKeysToEnd(
+        this.tierTopics.flatMap((topic) =>
+          partitions.map((partition) => ({ topic, partition, offset: startOf(topic, partition) })),
+        ),
+        (topic, _partition, key) => {
+          this.keyOrder.added(key, this.tierTopics.indexOf(topic));
+          records++;
+        },
+      );
+      this.log.info(
+        { partitions, records, ms: Math.round(performance.now() - started) },
+        "key order read back from the retry tiers",
+      );
+    } catch (error) {
+      this.log.error(
+        { err: error },
+        "could not read the retry tiers: new records of keys waiting there are not held back behind them",
+      );
+    }
   }
 
   get isRunning(): boolean {

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { RetryableError } from "../../processors/runtime/failure.ts";
+import { Metrics } from "../../processors/runtime/metrics.ts";
 import type { InputRecord, ProcessorDefinition, RetryPolicy } from "../../processors/runtime/processor.ts";
 import type { ProcessorRunner } from "../../processors/runtime/runner.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
@@ -115,6 +117,31 @@ describe("retry policies on the real broker", () => {
     const slowFirst = seen.find((s) => s.orderId === "o-slow")!;
     expect(slowFirst.attempt).toBe(3);
     expect(fastDone).toBeLessThan(slowFirst.at);
+  });
+
+  it("key-ordered: after a restart, a new state of an order still waits behind its older one in the tiers", async () => {
+    const topic = await testTopic("keyrestart", { retryTiers: ["1s", "6s"] });
+    topics.push(topic);
+    const seen: Seen[] = [];
+    const definition = recorder(topic, "key-ordered", new Set(["o-r/CREATED"]), 2, seen);
+    const instanceId = randomUUID();
+    const metrics = new Metrics();
+    const first = await startRunner(definition, [topic], { instanceId, metrics });
+    runners.push(first);
+    await produceStates(topic.name, events("o-r", ["CREATED"]));
+    // CREATED fails on the input topic and on the first tier: it now waits in the 6s tier.
+    const lastTier = `${topic.name}.g.retry.6s`;
+    const retriedTo = async (tier: string) =>
+      (await metrics.retries.get()).values.find((v) => v.labels.topic === tier)?.value ?? 0;
+    expect(await eventually(async () => (await retriedTo(lastTier)) >= 1, 20_000)).toBe(true);
+    await first.stop();
+
+    // The same member restarts (what it knew about the tiers is gone from memory), and PAID arrives.
+    runners.push(await startRunner(definition, [topic], { instanceId }));
+    await produceStates(topic.name, [{ orderId: "o-r", state: "PAID", changedAt: 1 }]);
+    expect(await eventually(() => seen.length === 2, 30_000)).toBe(true);
+    expect(seen.map((s) => `${s.state}@${s.attempt}`)).toEqual(["CREATED@3", "PAID@1"]);
+    expect(seen[1]?.topic).toBe(lastTier); // parked behind CREATED in its tier
   });
 
   it("blocking: only the failing partition waits, and retries in place before moving on", async () => {

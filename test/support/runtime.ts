@@ -87,7 +87,14 @@ const quiet = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL || "silent" });
 export async function startRunner(
   definition: ProcessorDefinition<never>,
   topics: BusinessTopic[],
-  extra: { ledger?: Ledger; metrics?: Metrics; maxValueBytes?: number; maxPollIntervalMs?: number } = {},
+  extra: {
+    ledger?: Ledger;
+    metrics?: Metrics;
+    maxValueBytes?: number;
+    maxPollIntervalMs?: number;
+    /** The same id as a stopped runner's: its restart, taking its partitions back at once. */
+    instanceId?: string;
+  } = {},
 ): Promise<ProcessorRunner> {
   const runner = new ProcessorRunner(definition as unknown as ProcessorDefinition, {
     kafka: createKafka(`sluice-test-${definition.name}`),
@@ -97,7 +104,7 @@ export async function startRunner(
     clock: systemClock,
     log: quiet,
     metrics: extra.metrics ?? new Metrics(),
-    instanceId: randomUUID(),
+    instanceId: extra.instanceId ?? randomUUID(),
     topics,
     maxValueBytes: extra.maxValueBytes,
     maxPollIntervalMs: extra.maxPollIntervalMs,
