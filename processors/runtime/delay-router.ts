@@ -23,6 +23,7 @@ import {
   type Producer,
 } from "./kafka-client.ts";
 import type { Metrics } from "./metrics.ts";
+import { PausedPartitions } from "./paused-partitions.ts";
 
 export const DELAY_ROUTER_GROUP = "sluice-delay-router";
 
@@ -49,7 +50,7 @@ export class DelayRouter {
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private readonly partitions = new Map<string, PartitionState>();
-  private readonly resumeTimers = new Set<Timer>();
+  private readonly paused: PausedPartitions;
   /** Held records that fell due, waiting for the next flush. */
   private due: { outgoing: Outgoing; state: PartitionState; topic: string; partition: number; offset: bigint }[] = [];
   private readonly smallestWaitMs = Math.min(...DELAY_TIERS.map(toMs).filter((ms) => ms > 0));
@@ -59,6 +60,7 @@ export class DelayRouter {
     this.clock = deps.clock;
     this.metrics = deps.metrics;
     this.log = deps.log.child({ "sluice.processor": "delay-router" });
+    this.paused = new PausedPartitions(this.clock, this.log);
     this.consumer = kafka.consumer({
       ...BOUNDED_PREFETCH,
       // librdkafka sends one fetch per broker at a time: a resumed partition joins the next one. Short long-polls
@@ -88,7 +90,7 @@ export class DelayRouter {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const timer of this.resumeTimers) timer.cancel();
+    this.paused.cancelAll();
     for (const state of this.partitions.values()) for (const timer of state.held.values()) timer.cancel();
     await this.consumer.disconnect();
     await this.producer.disconnect();
@@ -122,18 +124,7 @@ export class DelayRouter {
       await this.commit(batch.topic, batch.partition, state);
       resolveOffset(last.offset);
     }
-    if (resumeAt !== undefined) {
-      const resume = pause();
-      const timer = this.clock.after(resumeAt - now, () => {
-        this.resumeTimers.delete(timer);
-        if (this.running) {
-          try {
-            resume();
-          } catch {}
-        }
-      });
-      this.resumeTimers.add(timer);
-    }
+    if (resumeAt !== undefined) this.paused.pauseUntil(pause, resumeAt, batch);
   }
 
   /** What to do with a record now: deliver it, send it down to the next tier, or hold it in memory until `until`. */

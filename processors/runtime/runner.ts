@@ -25,6 +25,7 @@ import { KeyOrder } from "./key-order.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import type { Metrics } from "./metrics.ts";
 import { OutputBuffer } from "./output-buffer.ts";
+import { PausedPartitions } from "./paused-partitions.ts";
 import type { InputRecord, ProcessorDefinition } from "./processor.ts";
 import { type ContextEnv, RecordContext } from "./record-context.ts";
 import type { AvroSerde } from "./serde/avro-serde.ts";
@@ -74,7 +75,7 @@ export class ProcessorRunner {
   private readonly keyOrder = new KeyOrder();
   /** Blocking policy: failed attempts per `topic/partition/offset`. */
   private readonly blockedAttempts = new Map<string, number>();
-  private readonly resumeTimers = new Set<{ cancel(): void }>();
+  private readonly paused: PausedPartitions;
   /** Exactly-once: transactions that carry the batches' records and offsets. */
   private readonly groupCommit: GroupCommit | undefined;
   /** The input topic's value schema, resolved once: records are read as it. */
@@ -107,6 +108,7 @@ export class ProcessorRunner {
     this.handlerSeconds = deps.metrics.handlerSeconds.labels(definition.name);
     this.tierTopics = this.tiers.map((t) => retryTopicName(definition.input, definition.group, t));
     this.log = deps.log.child({ "sluice.processor": definition.name, "kafka.group": definition.group });
+    this.paused = new PausedPartitions(deps.clock, this.log);
     const outputSchemas = new Map(
       definition.outputs.map((topic) => [topic, deps.schemas.get(this.topic(topic)?.valueSchema ?? "")]),
     );
@@ -249,7 +251,7 @@ export class ProcessorRunner {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const timer of this.resumeTimers) timer.cancel();
+    this.paused.cancelAll();
     await this.consumer.disconnect();
     await this.groupCommit?.idle();
     await this.producer.disconnect();
@@ -294,7 +296,7 @@ export class ProcessorRunner {
       payload.resolveOffset(last.offset);
       this.observeLag(batch, last);
     }
-    if (resumeAt !== undefined) this.pauseUntil(payload, batch.topic, batch.partition, resumeAt);
+    if (resumeAt !== undefined) this.paused.pauseUntil(payload.pause, resumeAt, batch);
   }
 
   /**
@@ -543,20 +545,6 @@ export class ProcessorRunner {
     for (const { topic: written, messages } of topicMessages) {
       this.deps.metrics.produced.inc({ processor: this.definition.name, topic: written }, messages.length);
     }
-  }
-
-  private pauseUntil(payload: KafkaJS.EachBatchPayload, topic: string, partition: number, at: number): void {
-    const resume = payload.pause();
-    const timer = this.deps.clock.after(at - this.deps.clock.now(), () => {
-      this.resumeTimers.delete(timer);
-      if (!this.running) return;
-      try {
-        resume();
-      } catch (error) {
-        this.log.debug({ err: error, "kafka.topic": topic, "kafka.partition": partition }, "resume after revoke");
-      }
-    });
-    this.resumeTimers.add(timer);
   }
 
   private topic(name: string): BusinessTopic | undefined {
