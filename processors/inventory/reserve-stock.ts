@@ -4,6 +4,7 @@
  * events go out in the Kafka transaction that commits the order's offset. A crash anywhere leaves either
  * nothing or everything, and a redelivered order finds its reservation done and re-emits the same events.
  */
+import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
 
 /** Stock a SKU starts with the first time an order mentions it (the demo has no restocking service). */
@@ -20,8 +21,8 @@ export const reserveStock = defineProcessor({
   ledger: "postgres",
   async handler(order, ctx) {
     const { orderId, items } = order.value;
-    await ctx.once(`reserve:${orderId}`, async ({ db }) => {
-      if (!db) throw new Error("inventory needs the PostgreSQL ledger");
+    await ctx.once(`reserve:${orderId}`, async (scope) => {
+      const db = transactionOf(scope, "inventory");
       for (const item of items) {
         await db.query("INSERT INTO stock (sku, quantity) VALUES ($1, $2) ON CONFLICT (sku) DO NOTHING", [
           item.sku,

@@ -1,4 +1,5 @@
 /** A cancelled order gives its reserved stock back, once, in the same PostgreSQL transaction as its ledger entry. */
+import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
 
 export const restoreStock = defineProcessor({
@@ -12,8 +13,8 @@ export const restoreStock = defineProcessor({
   ledger: "postgres",
   async handler(cancelled, ctx) {
     const { orderId } = cancelled.value;
-    const released = await ctx.once(`restore:${orderId}`, async ({ db }) => {
-      if (!db) throw new Error("inventory needs the PostgreSQL ledger");
+    const released = await ctx.once(`restore:${orderId}`, async (scope) => {
+      const db = transactionOf(scope, "inventory");
       const { rows } = await db.query<{ sku: string; quantity: number }>(
         "UPDATE stock_reservations SET released_at = now() WHERE order_id = $1 AND released_at IS NULL RETURNING sku, quantity",
         [orderId],

@@ -6,6 +6,7 @@
  */
 import type { OrderState } from "../../schemas/types.generated.ts";
 import { PermanentError, RetryableError } from "../runtime/failure.ts";
+import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
 
 const NEXT: Record<OrderState, readonly OrderState[]> = {
@@ -41,8 +42,8 @@ export const orderLifecycle = defineProcessor({
   ledger: "postgres",
   async handler(change, ctx) {
     const { orderId, state } = change.value;
-    await ctx.once(`state:${change.headers["event-id"]}`, async ({ db }) => {
-      if (!db) throw new Error("order-state needs the PostgreSQL ledger");
+    await ctx.once(`state:${change.headers["event-id"]}`, async (scope) => {
+      const db = transactionOf(scope, "order-state");
       const { rows } = await db.query<{ state: OrderState }>(
         "SELECT state FROM order_states WHERE order_id = $1 FOR UPDATE",
         [orderId],

@@ -3,6 +3,7 @@
  * stock, and the CANCELLED state); a paid order is left alone. The decision is taken once per order and
  * remembered, so a redelivered deadline produces the same records.
  */
+import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
 
 export const cancelUnpaid = defineProcessor({
@@ -16,8 +17,8 @@ export const cancelUnpaid = defineProcessor({
   ledger: "postgres",
   async handler(due, ctx) {
     const { orderId } = due.value;
-    const cancel = await ctx.once(`timeout:${orderId}`, async ({ db }) => {
-      if (!db) throw new Error("order-timeout needs the PostgreSQL ledger");
+    const cancel = await ctx.once(`timeout:${orderId}`, async (scope) => {
+      const db = transactionOf(scope, "order-timeout");
       const { rows } = await db.query<{ state: string }>("SELECT state FROM order_states WHERE order_id = $1", [
         orderId,
       ]);

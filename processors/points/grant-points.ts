@@ -1,5 +1,6 @@
 /** Loyalty points for every order: one row per order event in the points ledger, however often it is delivered. */
 import { HEADER } from "../runtime/headers.ts";
+import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
 
 export const grantPoints = defineProcessor({
@@ -14,8 +15,8 @@ export const grantPoints = defineProcessor({
   async handler(order, ctx) {
     const { orderId, userId, totalCents } = order.value;
     const eventId = order.headers[HEADER.eventId] ?? "";
-    await ctx.once(`points:${eventId}`, async ({ db }) => {
-      if (!db) throw new Error("points needs the PostgreSQL ledger");
+    await ctx.once(`points:${eventId}`, async (scope) => {
+      const db = transactionOf(scope, "points");
       await db.query("INSERT INTO points_ledger (event_id, user_id, order_id, points) VALUES ($1, $2, $3, $4)", [
         eventId,
         userId,

@@ -12,6 +12,12 @@ export interface OnceScope {
   db?: pg.ClientBase;
 }
 
+/** The PostgreSQL transaction of a side effect that keeps its data there; `processor` needs the PostgreSQL ledger. */
+export function transactionOf(scope: OnceScope, processor: string): pg.ClientBase {
+  if (!scope.db) throw new Error(`${processor} needs the PostgreSQL ledger`);
+  return scope.db;
+}
+
 export interface OnceResult<R> {
   ran: boolean;
   /** What `fn` returned, the first time or remembered (as JSON) from then on. */
