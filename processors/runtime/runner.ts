@@ -389,6 +389,7 @@ export class ProcessorRunner {
         topic,
         partition,
         message,
+        key,
         headers,
         blocked === undefined ? undefined : blocked + 1,
       );
@@ -433,6 +434,7 @@ export class ProcessorRunner {
     topic: string,
     partition: number,
     message: Message,
+    key: string,
     headers: Record<string, string>,
     attempt = attemptOf(headers),
   ): Promise<InputRecord<unknown>> {
@@ -453,7 +455,7 @@ export class ProcessorRunner {
       sourceTopic: this.definition.input,
       partition,
       offset: message.offset,
-      key: message.key?.toString() ?? "",
+      key,
       value,
       headers,
       timestamp: Number(message.timestamp),
