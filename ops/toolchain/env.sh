@@ -49,15 +49,24 @@ ensure_node() {
   export npm_config_nodedir="$pkg"
 }
 
+patch_files() { find "$SLUICE_ROOT/ops/toolchain/patches" -name "*.patch" | sort; }
+
 ensure_node_modules() {
   local stamp="$SLUICE_ROOT/node_modules/.sluice-lock-stamp"
   local want
-  want="$(node -p 'process.version')-$(sha256sum "$SLUICE_ROOT/package-lock.json" | cut -c1-16)"
+  want="$(node -p 'process.version')-$(cat "$SLUICE_ROOT/package-lock.json" $(patch_files) | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   say "npm ci (builds librdkafka from source against the system's ssl, sasl, zlib, zstd and lz4)"
+  (cd "$SLUICE_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  # Fixes to dependencies, applied before anything is built: patches/<package>.patch (patches/README.md says why).
+  local patch package
+  for patch in $(patch_files); do
+    package="${patch#"$SLUICE_ROOT/ops/toolchain/patches/"}"
+    patch --quiet --forward -p1 -d "$SLUICE_ROOT/node_modules/${package%.patch}" <"$patch"
+  done
   # No prebuilt binaries can be downloaded here: build the Kafka client, linking librdkafka dynamically.
   (cd "$SLUICE_ROOT" && CKJS_LINKING=dynamic npm_config_build_from_source=true \
-    npm ci --no-audit --no-fund --loglevel=error)
+    npm rebuild --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
 }
 
