@@ -4,6 +4,7 @@
  */
 import avro from "avsc";
 import type { BusinessTopic } from "../topics/topic.ts";
+import { isBigintLong } from "./avro-type.ts";
 import type { SchemaFile } from "./schema-files.ts";
 
 export function generateTypes(schemas: Map<string, SchemaFile>, topics: readonly BusinessTopic[]): string {
@@ -61,13 +62,13 @@ function tsType(type: avro.Type): string {
   if (type instanceof avro.types.MapType) return `Record<string, ${tsType(type.valuesType)}>`;
   if (isUnion(type)) return type.types.map(tsType).join(" | ");
   if (type instanceof avro.types.LogicalType) return tsType(type.underlyingType);
+  if (isBigintLong(type)) return "bigint";
   switch (type.typeName) {
     case "null":
       return "null";
     case "boolean":
       return "boolean";
     case "int":
-    case "long":
     case "float":
     case "double":
       return "number";

@@ -5,8 +5,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import avro from "avsc";
+import type avro from "avsc";
 import { SluiceError } from "../processors/runtime/errors.ts";
+import { avroType } from "./avro-type.ts";
 
 export const SCHEMAS_DIR = process.env.SLUICE_SCHEMAS_DIR || path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,7 +40,7 @@ export function parseSchemaFile(file: string): SchemaFile {
   }
   let type: avro.Type;
   try {
-    type = avro.Type.forSchema(json as avro.Schema);
+    type = avroType(json as avro.Schema);
   } catch (error) {
     throw new SluiceError("SCHEMA_INVALID", `${file}: not a valid Avro schema (${(error as Error).message})`);
   }

@@ -2,8 +2,9 @@
  * The compatibility gate: each subject's local schema against what the registry holds, under the subject's
  * level. `sluice schemas check` reports; `sluice schemas register` registers only when every subject passes.
  */
-import avro from "avsc";
+import type avro from "avsc";
 import type { CompatibilityLevel, SchemaRegistryClient } from "../processors/runtime/serde/registry-client.ts";
+import { avroType } from "./avro-type.ts";
 import { compatibilityProblems } from "./compatibility.ts";
 import type { SubjectSchema } from "./subjects.ts";
 
@@ -27,9 +28,7 @@ export async function checkSubject(
   if (id !== undefined) return { subject, level, status: "unchanged", id, problems: [] };
   const compared = level.endsWith("_TRANSITIVE") ? versions : versions.slice(-1);
   const previous = await Promise.all(
-    compared.map(async (v) =>
-      avro.Type.forSchema(JSON.parse((await registry.version(subject, v)).schema) as avro.Schema),
-    ),
+    compared.map(async (v) => avroType(JSON.parse((await registry.version(subject, v)).schema) as avro.Schema)),
   );
   const problems = compatibilityProblems(level, schema.type, previous);
   return { subject, level, status: problems.length ? "incompatible" : "compatible", problems };

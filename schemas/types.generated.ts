@@ -7,7 +7,7 @@ export interface Alert {
   source: string;
   summary: string;
   details: Record<string, string>;
-  raisedAt: number;
+  raisedAt: bigint;
 }
 
 export type Severity = "INFO" | "WARNING" | "CRITICAL";
@@ -16,8 +16,8 @@ export type Severity = "INFO" | "WARNING" | "CRITICAL";
 export interface ConfigUpdated {
   key: string;
   value: null | string;
-  version: number;
-  updatedAt: number;
+  version: bigint;
+  updatedAt: bigint;
 }
 
 /** An email to send. Keyed by emailId, which is also its idempotency key. */
@@ -27,7 +27,7 @@ export interface EmailRequested {
   template: string;
   orderId: null | string;
   variables: Record<string, string>;
-  requestedAt: number;
+  requestedAt: bigint;
 }
 
 /** A purchase request in a flash sale, buffered here to shave the peak. Keyed by userId. */
@@ -37,7 +37,7 @@ export interface FlashSalePurchase {
   userId: string;
   sku: string;
   quantity: number;
-  requestedAt: number;
+  requestedAt: bigint;
 }
 
 /** Stock of one SKU changed. Keyed by sku. */
@@ -46,7 +46,7 @@ export interface InventoryChanged {
   delta: number;
   reason: InventoryReason;
   orderId: null | string;
-  changedAt: number;
+  changedAt: bigint;
 }
 
 export type InventoryReason = "ORDER_RESERVED" | "ORDER_CANCELLED" | "RESTOCK" | "ADJUSTMENT";
@@ -54,7 +54,7 @@ export type InventoryReason = "ORDER_RESERVED" | "ORDER_CANCELLED" | "RESTOCK" |
 /** One application log line, shipped for search in Kibana. Keyed by appId. */
 export interface LogEvent {
   appId: string;
-  timestamp: number;
+  timestamp: bigint;
   level: LogLevel;
   message: string;
   logger: null | string;
@@ -69,7 +69,7 @@ export type LogLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL";
 export interface OrderCancelled {
   orderId: string;
   reason: CancelReason;
-  cancelledAt: number;
+  cancelledAt: bigint;
 }
 
 export type CancelReason = "PAYMENT_TIMEOUT" | "CUSTOMER" | "OUT_OF_STOCK";
@@ -79,29 +79,29 @@ export interface OrderCreated {
   orderId: string;
   userId: string;
   items: OrderItem[];
-  totalCents: number;
+  totalCents: bigint;
   currency: string;
-  createdAt: number;
+  createdAt: bigint;
 }
 
 export interface OrderItem {
   sku: string;
   quantity: number;
-  unitPriceCents: number;
+  unitPriceCents: bigint;
 }
 
 /** The payment deadline of an order has come: scheduled when the order is created. Keyed by orderId. */
 export interface OrderPaymentDue {
   orderId: string;
-  createdAt: number;
-  dueAt: number;
+  createdAt: bigint;
+  dueAt: bigint;
 }
 
 /** An order moved to a new state: created, paid, shipped, completed (or cancelled). Keyed by orderId. */
 export interface OrderStateChanged {
   orderId: string;
   state: OrderState;
-  changedAt: number;
+  changedAt: bigint;
 }
 
 export type OrderState = "CREATED" | "PAID" | "SHIPPED" | "COMPLETED" | "CANCELLED";
@@ -111,7 +111,7 @@ export interface UserStatusChanged {
   userId: string;
   status: UserStatus;
   email: null | string;
-  updatedAt: number;
+  updatedAt: bigint;
 }
 
 export type UserStatus = "ACTIVE" | "SUSPENDED" | "DELETED";
@@ -120,8 +120,8 @@ export type UserStatus = "ACTIVE" | "SUSPENDED" | "DELETED";
 export interface VideoProcessed {
   videoId: string;
   renditions: Rendition[];
-  durationMs: number;
-  processedAt: number;
+  durationMs: bigint;
+  processedAt: bigint;
 }
 
 export interface Rendition {
@@ -134,8 +134,8 @@ export interface VideoUploaded {
   videoId: string;
   userId: string;
   sourceUri: string;
-  sizeBytes: number;
-  uploadedAt: number;
+  sizeBytes: bigint;
+  uploadedAt: bigint;
 }
 
 /** The value type of every catalog topic. */

@@ -25,10 +25,10 @@ function order(i: number, run: string, now: number): OrderCreated {
   return {
     orderId: `demo-${run}-${i}`,
     userId: i === FLAKY_ORDER ? "user-102+flaky" : `user-${100 + (i % 7)}`,
-    items: [{ sku: SKUS[i % SKUS.length] ?? "sku-tee", quantity, unitPriceCents: 1_999 }],
-    totalCents: quantity * 1_999,
+    items: [{ sku: SKUS[i % SKUS.length] ?? "sku-tee", quantity, unitPriceCents: 1_999n }],
+    totalCents: BigInt(quantity) * 1_999n,
     currency: "EUR",
-    createdAt: now,
+    createdAt: BigInt(now),
   };
 }
 
@@ -45,7 +45,7 @@ try {
     (isUnpaid(i) ? states.slice(0, 1) : states).map((state, step) => ({
       orderId: o.orderId,
       state,
-      changedAt: now + step,
+      changedAt: BigInt(now + step),
     })),
   );
   await catalog.send("orders.state", changes);

@@ -1,5 +1,9 @@
 /** Every new order asks for a confirmation email on emails.outbound; the email id is derived from the order. */
+import { validOrder } from "../order-rules.ts";
 import { defineProcessor } from "../runtime/processor.ts";
+
+/** Cents as an amount with two decimals, exactly (a bigint never rounds). */
+const amount = (cents: bigint) => `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
 
 export const orderConfirmation = defineProcessor({
   name: "email",
@@ -10,15 +14,15 @@ export const orderConfirmation = defineProcessor({
   retry: "non-blocking",
   keyConcurrency: 16,
   async handler(order, ctx) {
-    const { orderId, userId, totalCents, currency } = order.value;
+    const { orderId, userId, totalCents, currency } = validOrder(order.value);
     const emailId = `order-confirmation:${orderId}`;
     await ctx.send("emails.outbound", emailId, {
       emailId,
       to: `${userId}@example.com`,
       template: "order-confirmation",
       orderId,
-      variables: { total: `${(totalCents / 100).toFixed(2)} ${currency}` },
-      requestedAt: ctx.clock.now(),
+      variables: { total: `${amount(totalCents)} ${currency}` },
+      requestedAt: BigInt(ctx.clock.now()),
     });
   },
 });

@@ -4,6 +4,7 @@
  * events go out in the Kafka transaction that commits the order's offset. A crash anywhere leaves either
  * nothing or everything, and a redelivered order finds its reservation done and re-emits the same events.
  */
+import { validOrder } from "../order-rules.ts";
 import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
 
@@ -20,7 +21,7 @@ export const reserveStock = defineProcessor({
   keyConcurrency: 16,
   ledger: "postgres",
   async handler(order, ctx) {
-    const { orderId, items } = order.value;
+    const { orderId, items } = validOrder(order.value);
     await ctx.once(`reserve:${orderId}`, async (scope) => {
       const db = transactionOf(scope, "inventory");
       for (const item of items) {
@@ -42,7 +43,7 @@ export const reserveStock = defineProcessor({
         delta: -item.quantity,
         reason: "ORDER_RESERVED",
         orderId,
-        changedAt: ctx.clock.now(),
+        changedAt: BigInt(ctx.clock.now()),
       });
     }
   },

@@ -30,7 +30,7 @@ export const restoreStock = defineProcessor({
         delta: row.quantity,
         reason: "ORDER_CANCELLED",
         orderId,
-        changedAt: ctx.clock.now(),
+        changedAt: BigInt(ctx.clock.now()),
       });
     }
   },

@@ -26,7 +26,7 @@ export const cancelUnpaid = defineProcessor({
       return state === "CREATED";
     });
     if (!cancel) return;
-    const now = ctx.clock.now();
+    const now = BigInt(ctx.clock.now());
     await ctx.send("orders.cancelled", orderId, { orderId, reason: "PAYMENT_TIMEOUT", cancelledAt: now });
     await ctx.send("orders.state", orderId, { orderId, state: "CANCELLED", changedAt: now });
     ctx.log.info({ "order.id": orderId }, "unpaid order cancelled");

@@ -1,4 +1,5 @@
 /** Loyalty points for every order: one row per order event in the points ledger, however often it is delivered. */
+import { validOrder } from "../order-rules.ts";
 import { HEADER } from "../runtime/headers.ts";
 import { transactionOf } from "../runtime/ledger/ledger.ts";
 import { defineProcessor } from "../runtime/processor.ts";
@@ -13,7 +14,7 @@ export const grantPoints = defineProcessor({
   keyConcurrency: 16,
   ledger: "postgres",
   async handler(order, ctx) {
-    const { orderId, userId, totalCents } = order.value;
+    const { orderId, userId, totalCents } = validOrder(order.value);
     const eventId = order.headers[HEADER.eventId] ?? "";
     await ctx.once(`points:${eventId}`, async (scope) => {
       const db = transactionOf(scope, "points");
@@ -21,7 +22,8 @@ export const grantPoints = defineProcessor({
         eventId,
         userId,
         orderId,
-        Math.floor(totalCents / 100),
+        // One point per whole currency unit; the column's range is the database's to enforce.
+        totalCents / 100n,
       ]);
     });
   },

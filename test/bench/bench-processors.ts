@@ -74,7 +74,7 @@ const relay = (
   async handler(record: InputRecord<OrderCreated>, ctx) {
     if (failing && isFailingKey(record.key)) throw new RetryableError("this key always fails");
     const order = record.value;
-    const total = order.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+    const total = order.items.reduce((sum, item) => sum + BigInt(item.quantity) * item.unitPriceCents, 0n);
     await ctx.send(names.output as never, record.key, { ...order, totalCents: total } as never);
   },
 });
@@ -93,7 +93,9 @@ export const processors: ProcessorDefinition<never>[] = [
     keyConcurrency: 64,
     async handler(record: InputRecord<OrderCreated>, ctx) {
       // The driver puts the wanted due time in createdAt.
-      await ctx.schedule(names.delayed as never, record.key, record.value as never, { at: record.value.createdAt });
+      await ctx.schedule(names.delayed as never, record.key, record.value as never, {
+        at: Number(record.value.createdAt),
+      });
     },
   },
 ];

@@ -57,11 +57,11 @@ function order(i: number, createdAt: number): OrderCreated {
     items: [0, 1, 2, 3, 4, 5].map((k) => ({
       sku: `sku-${((i + k) % 997).toString().padStart(5, "0")}-standard`,
       quantity: 1 + k,
-      unitPriceCents: 999 + k,
+      unitPriceCents: BigInt(999 + k),
     })),
-    totalCents: 0,
+    totalCents: 0n,
     currency: "EUR",
-    createdAt,
+    createdAt: BigInt(createdAt),
   };
 }
 
@@ -194,7 +194,8 @@ async function latencyAt(name: string, rate: number, seconds: number): Promise<{
       const now = Date.now();
       for (const m of batch.messages) {
         const { value } = await serde.decode<OrderCreated>(m.value!, schema.type);
-        if (value.createdAt >= from) latencies.push(now - value.createdAt);
+        const createdAt = Number(value.createdAt);
+        if (createdAt >= from) latencies.push(now - createdAt);
       }
     },
   });

@@ -38,7 +38,7 @@ describe("crash safety under SIGKILL", () => {
 
     await produceMany(env.CRASH_IN, state, RECORDS, (i) => ({
       key: `c-${i}`,
-      value: { orderId: `c-${i}`, state: "CREATED", changedAt: i },
+      value: { orderId: `c-${i}`, state: "CREATED", changedAt: BigInt(i) },
     }));
   }, 300_000);
 

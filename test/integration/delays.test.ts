@@ -52,7 +52,7 @@ describe("ctx.schedule through the delay tiers", () => {
   });
 
   it("never delivers before the due time, and measures how late it delivers", async () => {
-    await produceStates(source.name, [{ orderId: "o-1", state: "CREATED", changedAt: 1 }]);
+    await produceStates(source.name, [{ orderId: "o-1", state: "CREATED", changedAt: 1n }]);
     const delivered = await consumeUntil(target.name, (rs) => rs.length >= DELAYS_MS.length, 40_000);
     expect(delivered.map((r) => r.key).sort()).toEqual(DELAYS_MS.map((d) => `o-1+${d}`).sort());
     const lateness = delivered.map((r) => {

@@ -23,9 +23,9 @@ async function revocations(metrics: Metrics): Promise<number> {
 }
 
 /** The output's changedAt sequence per key, in the order it was committed. */
-async function sequences(records: RawRecord[]): Promise<Map<string, number[]>> {
+async function sequences(records: RawRecord[]): Promise<Map<string, bigint[]>> {
   const serde = new AvroSerde(registry);
-  const byKey = new Map<string, number[]>();
+  const byKey = new Map<string, bigint[]>();
   for (const r of records) {
     const { value } = await serde.decode(r.value as Buffer);
     const list = byKey.get(r.key ?? "") ?? [];
@@ -51,7 +51,7 @@ describe("long handlers never get the member evicted", () => {
     const events: StateEvent[] = Array.from({ length: 50 }, (_, i) => ({
       orderId: i === 10 ? "o-hang" : `o-${i}`,
       state: "CREATED",
-      changedAt: i,
+      changedAt: BigInt(i),
     }));
     await produceStates(input.name, events);
 
@@ -75,7 +75,7 @@ describe("long handlers never get the member evicted", () => {
             new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true })),
           ]);
           abortedHang = ctx.signal.aborted;
-          await ctx.send(output.name as never, orderId, { ...record.value, changedAt: -1 } as never);
+          await ctx.send(output.name as never, orderId, { ...record.value, changedAt: -1n } as never);
           return;
         }
         await sleep(SLOW_MS);
@@ -93,8 +93,10 @@ describe("long handlers never get the member evicted", () => {
     const byKey = await sequences(committed);
     // Each record once; the hanging one's late output (-1) dropped, its retry's output kept.
     expect(committed.length).toBe(events.length);
-    expect(byKey.get("o-hang")).toEqual([10]);
-    expect([...byKey.values()].flat().sort((a, b) => a - b)).toEqual(events.map((e) => e.changedAt));
+    expect(byKey.get("o-hang")).toEqual([10n]);
+    expect([...byKey.values()].flat().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(
+      events.map((e) => e.changedAt),
+    );
     const healthy = committed.filter((r) => r.key !== "o-hang").map((r) => r.key);
     expect(healthy).toEqual(events.filter((e) => e.orderId !== "o-hang").map((e) => e.orderId));
     expect(runs.get("o-hang")).toBe(2);
@@ -112,7 +114,7 @@ describe("long handlers never get the member evicted", () => {
     const events: StateEvent[] = Array.from({ length: 80 }, (_, i) => ({
       orderId: keys[i % keys.length] as string,
       state: "CREATED",
-      changedAt: i,
+      changedAt: BigInt(i),
     }));
     await produceStates(input.name, events);
 
@@ -129,7 +131,7 @@ describe("long handlers never get the member evicted", () => {
       async handler(record: InputRecord<StateEvent>, ctx: Context) {
         handled++;
         // k1's record 9 fails once: k1's later records wait behind it in the tier, across cut batches.
-        if (record.value.changedAt === 9 && record.attempt === 1) throw new RetryableError("k1 fails once");
+        if (record.value.changedAt === 9n && record.attempt === 1) throw new RetryableError("k1 fails once");
         // k0 is slow: the others run ahead of it, past the end of the batch's committed prefix.
         await sleep(record.key === "k0" ? 3 * SLOW_MS : SLOW_MS / 2);
         await ctx.send(output.name as never, record.key, record.value as never);

@@ -47,12 +47,12 @@ describe("the order processors under `sluice run`", () => {
       orderId,
       userId: i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`,
       items: [
-        { sku: `sku-${run}-a`, quantity: 1 + (i % 3), unitPriceCents: 1_000 },
-        { sku: `sku-${run}-b`, quantity: 1, unitPriceCents: 2_550 },
+        { sku: `sku-${run}-a`, quantity: 1 + (i % 3), unitPriceCents: 1_000n },
+        { sku: `sku-${run}-b`, quantity: 1, unitPriceCents: 2_550n },
       ],
-      totalCents: (1 + (i % 3)) * 1_000 + 2_550,
+      totalCents: BigInt((1 + (i % 3)) * 1_000 + 2_550),
       currency: "EUR",
-      createdAt: Date.now(),
+      createdAt: BigInt(Date.now()),
     }));
     producedAt = Date.now();
     await catalog.send("orders.created", orders);
@@ -60,7 +60,7 @@ describe("the order processors under `sluice run`", () => {
       (UNPAID.has(i) ? ["CREATED"] : ["CREATED", "PAID", "SHIPPED", "COMPLETED"]).map((state, step) => ({
         orderId,
         state: state as OrderState,
-        changedAt: producedAt + step,
+        changedAt: BigInt(producedAt + step),
       })),
     );
     await catalog.send("orders.state", states);

@@ -51,14 +51,14 @@ describe("bad input never stops a partition", () => {
   it("sends each bad-input class to the DLQ with its reason and processes the good records around them", async () => {
     const stateId = await registry.register(valueSubject(topic.name), stateSchema.text);
     const orderId = await registry.register("test.poison.other-value", orderSchema.text);
-    const good = stateSchema.type.toBuffer({ orderId: "x", state: "PAID", changedAt: 1 });
+    const good = stateSchema.type.toBuffer({ orderId: "x", state: "PAID", changedAt: 1n });
     const anOrder = orderSchema.type.toBuffer({
       orderId: "o",
       userId: "u",
       items: [],
-      totalCents: 1,
+      totalCents: 1n,
       currency: "EUR",
-      createdAt: 1,
+      createdAt: 1n,
     });
     const headers = () => newEventHeaders(Date.now());
     const bad: { key: string; value: Buffer | null; headers: Record<string, string>; reason: string }[] = [
@@ -82,7 +82,7 @@ describe("bad input never stops a partition", () => {
       { key: "no-event-id", value: frame(stateId, good), headers: {}, reason: "MISSING_HEADER" },
       { key: "no-value", value: null, headers: headers(), reason: "MISSING_VALUE" },
     ];
-    await produceStates(topic.name, [{ orderId: "before", state: "CREATED", changedAt: 1 }]);
+    await produceStates(topic.name, [{ orderId: "before", state: "CREATED", changedAt: 1n }]);
     const producer = createProducer(createKafka("sluice-test-poison"));
     await producer.connect();
     await producer.send({
@@ -90,7 +90,7 @@ describe("bad input never stops a partition", () => {
       messages: bad.map(({ key, value, headers }) => ({ key, value, headers })),
     });
     await producer.disconnect();
-    await produceStates(topic.name, [{ orderId: "after", state: "CREATED", changedAt: 2 }]);
+    await produceStates(topic.name, [{ orderId: "after", state: "CREATED", changedAt: 2n }]);
 
     expect(await eventually(() => handled.length === 2)).toBe(true);
     expect(handled).toEqual(["before", "after"]);

@@ -25,7 +25,7 @@ describe("rebalance in exactly-once mode", () => {
   const produceSlice = (from: number, count: number) =>
     produceMany(topics.CRASH_IN, state, count, (i) => ({
       key: `r-${from + i}`,
-      value: { orderId: `r-${from + i}`, state: "CREATED", changedAt: 0 },
+      value: { orderId: `r-${from + i}`, state: "CREATED", changedAt: 0n },
     }));
 
   beforeAll(async () => {

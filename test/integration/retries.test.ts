@@ -47,7 +47,7 @@ function recorder(topic: BusinessTopic, retry: RetryPolicy, failing: Set<string>
 }
 
 const events = (orderId: string, states: StateEvent["state"][]) =>
-  states.map((state, i) => ({ orderId, state, changedAt: i }));
+  states.map((state, i) => ({ orderId, state, changedAt: BigInt(i) }));
 
 describe("retry policies on the real broker", () => {
   const topics: BusinessTopic[] = [];
@@ -138,7 +138,7 @@ describe("retry policies on the real broker", () => {
 
     // The same member restarts (what it knew about the tiers is gone from memory), and PAID arrives.
     runners.push(await startRunner(definition, [topic], { instanceId }));
-    await produceStates(topic.name, [{ orderId: "o-r", state: "PAID", changedAt: 1 }]);
+    await produceStates(topic.name, [{ orderId: "o-r", state: "PAID", changedAt: 1n }]);
     expect(await eventually(() => seen.length === 2, 30_000)).toBe(true);
     expect(seen.map((s) => `${s.state}@${s.attempt}`)).toEqual(["CREATED@3", "PAID@1"]);
     expect(seen[1]?.topic).toBe(lastTier); // parked behind CREATED in its tier

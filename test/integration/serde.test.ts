@@ -32,10 +32,10 @@ describe("Avro through the registry and the broker", () => {
     const order: OrderCreated = {
       orderId: `order-${randomUUID()}`,
       userId: "user-1",
-      items: [{ sku: "sku-mug", quantity: 2, unitPriceCents: 1_250 }],
-      totalCents: 2_500,
+      items: [{ sku: "sku-mug", quantity: 2, unitPriceCents: 1_250n }],
+      totalCents: 2_500n,
       currency: "EUR",
-      createdAt: Date.now(),
+      createdAt: BigInt(Date.now()),
     };
     const [sent] = await new CatalogProducer(producer, new AvroSerde(registry)).send("orders.created", [order]);
     const records = await consumeUntil("orders.created", (rs) => rs.some((r) => r.key === order.orderId));

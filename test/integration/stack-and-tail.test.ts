@@ -41,7 +41,14 @@ describe("sluice tail", () => {
     const alertId = `alert-${randomUUID()}`;
     try {
       await new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient())).send("alerts", [
-        { alertId, severity: "CRITICAL", source: "test", summary: "disk full", details: { host: "db-1" }, raisedAt: 1 },
+        {
+          alertId,
+          severity: "CRITICAL",
+          source: "test",
+          summary: "disk full",
+          details: { host: "db-1" },
+          raisedAt: 1n,
+        },
       ]);
     } finally {
       await producer.disconnect();

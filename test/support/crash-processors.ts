@@ -37,7 +37,7 @@ export const topics = crashTopics(input, output);
 interface State {
   orderId: string;
   state: string;
-  changedAt: number;
+  changedAt: bigint;
 }
 
 export const processors: ProcessorDefinition<never>[] = [

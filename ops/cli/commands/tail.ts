@@ -1,8 +1,7 @@
 /** `sluice tail <topic>`: decoded records as JSON lines, with key, headers and coordinates. */
 import { randomUUID } from "node:crypto";
 import { UsageError } from "../../../processors/runtime/errors.ts";
-import { textHeaders } from "../../../processors/runtime/headers.ts";
-import { createKafka } from "../../../processors/runtime/kafka-client.ts";
+import { createKafka, textHeaders } from "../../../processors/runtime/kafka-client.ts";
 import { AvroSerde } from "../../../processors/runtime/serde/avro-serde.ts";
 import { DecodeError } from "../../../processors/runtime/serde/decode-error.ts";
 import { SchemaRegistryClient } from "../../../processors/runtime/serde/registry-client.ts";
@@ -60,7 +59,7 @@ async function tail(topic: string, options: TailOptions): Promise<void> {
           headers: textHeaders(message.headers),
           ...(await decodeForDisplay(serde, message.value)),
         };
-        process.stdout.write(`${JSON.stringify(line, bufferAsHex)}\n`);
+        process.stdout.write(`${JSON.stringify(line, displayable)}\n`);
         printed += 1;
         if (options.max !== undefined && printed >= options.max) finish();
       },
@@ -83,7 +82,9 @@ async function decodeForDisplay(serde: AvroSerde, value: Buffer | null) {
   }
 }
 
-function bufferAsHex(_key: string, value: unknown): unknown {
+/** Bytes as hex; an Avro long (a bigint) as a number, or as a string where a JSON reader would round it. */
+function displayable(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
   if (value && typeof value === "object" && (value as { type?: string }).type === "Buffer") {
     return Buffer.from((value as { data: number[] }).data).toString("hex");
   }

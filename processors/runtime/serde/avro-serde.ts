@@ -2,7 +2,8 @@
  * Avro values in the Confluent wire format, with the registry behind a cache: a schema id is fetched once,
  * a writer/reader resolver is built once, and an encoder looks its subject's id up once.
  */
-import avro from "avsc";
+import type avro from "avsc";
+import { avroType } from "../../../schemas/avro-type.ts";
 import { SluiceError } from "../errors.ts";
 import { DecodeError, EncodeError } from "./decode-error.ts";
 import type { SchemaRegistryClient } from "./registry-client.ts";
@@ -71,7 +72,7 @@ export class AvroSerde {
       writer = this.registry.schemaById(schemaId).then((text) => {
         if (text === undefined)
           throw new DecodeError("UNKNOWN_SCHEMA_ID", `schema id ${schemaId} is not in the registry`, schemaId);
-        return avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+        return avroType(JSON.parse(text) as avro.Schema);
       });
       this.writers.set(schemaId, writer);
       // Only found schemas are cached: an unknown id may be registered later, and a registry outage must pass.
