@@ -1,36 +1,18 @@
-/**
- * Reads and creates topics on the cluster. Metadata and creation go through the runtime's Kafka client;
- * topic configs are read with kafkajs, because librdkafka's KafkaJS-style admin has no DescribeConfigs.
- */
+/** Reads and creates topics on the cluster, through the runtime's Kafka client. */
 import { setTimeout as sleep } from "node:timers/promises";
-import kafkajs from "kafkajs";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { createKafka } from "../../processors/runtime/kafka-client.ts";
+import { createKafka, topicConfigs } from "../../processors/runtime/kafka-client.ts";
 import type { ClusterTopic } from "../../topics/reconcile.ts";
 import type { TopicPlan } from "../../topics/topic.ts";
 
-// kafkajs 2.2.4 hands setTimeout a negative delay when it is not throttled; Node clamps it to 1 ms and prints a
-// TimeoutNegativeWarning each time. Keep every other warning.
-const printWarnings = process.listeners("warning");
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (warning.name !== "TimeoutNegativeWarning") for (const print of printWarnings) print(warning);
-});
-
 export class ClusterTopics {
   private readonly admin = createKafka("sluice-topics").admin();
-  private readonly configReader = new kafkajs.Kafka({
-    clientId: "sluice-topics-configs",
-    brokers: endpointsFromEnv().kafkaBrokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin();
 
   async connect(): Promise<void> {
-    await Promise.all([this.admin.connect(), this.configReader.connect()]);
+    await this.admin.connect();
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.admin.disconnect(), this.configReader.disconnect()]);
+    await this.admin.disconnect();
   }
 
   /** The named topics that exist, with partitions, replication and the given config keys. */
@@ -40,16 +22,7 @@ export class ClusterTopics {
     const result = new Map<string, ClusterTopic>();
     if (present.length === 0) return result;
     const metadata = await this.admin.fetchTopicMetadata({ topics: present });
-    const described = await this.configReader.describeConfigs({
-      includeSynonyms: false,
-      resources: present.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: configKeys })),
-    });
-    const configsByTopic = new Map(
-      described.resources.map((r) => [
-        r.resourceName,
-        Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
-      ]),
-    );
+    const configsByTopic = await topicConfigs(present, configKeys);
     for (const topic of metadata) {
       result.set(topic.name, {
         name: topic.name,

@@ -13,25 +13,28 @@ import { toMs } from "../../topics/duration.ts";
 import { delayTopicName } from "../../topics/topic.ts";
 import type { Clock, Timer } from "./clock.ts";
 import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
-import { HEADER, textHeaders } from "./headers.ts";
+import { HEADER, replaceHeaders } from "./headers.ts";
 import {
   BOUNDED_PREFETCH,
   type Consumer,
   createProducer,
-  type IHeaders,
   type Kafka,
+  type KafkaMessage,
+  type OutgoingMessage,
   type Producer,
+  recordHeaders,
+  textHeaders,
 } from "./kafka-client.ts";
 import type { Metrics } from "./metrics.ts";
+import { OutputBuffer } from "./output-buffer.ts";
 import { PausedPartitions } from "./paused-partitions.ts";
+import { type StalledPartition, StalledPartitions } from "./stalled-partitions.ts";
+import { TopicLimits } from "./topic-limits.ts";
 
 export const DELAY_ROUTER_GROUP = "sluice-delay-router";
 
-type Message = KafkaJS.KafkaMessage;
-type Outgoing = {
-  topic: string;
-  messages: { key: Buffer | null; value: Buffer | null; headers: IHeaders; timestamp?: string }[];
-};
+type Message = KafkaMessage;
+type Outgoing = { topic: string; message: OutgoingMessage };
 
 /** How long before a paused tier partition's head is due the router resumes it (a fetch takes tens of ms). */
 const RESUME_LEAD_MS = 250;
@@ -43,9 +46,17 @@ interface PartitionState {
   next: bigint;
 }
 
+/** The headers that steer a record through the tiers; its target does not get them. */
+const HOP_HEADERS: ReadonlySet<string> = new Set([DELAY_HEADER.hopDueAt]);
+const DELAY_HEADERS: ReadonlySet<string> = new Set([DELAY_HEADER.target, DELAY_HEADER.hopDueAt]);
+
 export class DelayRouter {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  /** The tiers a record moves through; the targets were checked by the processor that scheduled it. */
+  private readonly limits = new TopicLimits(DELAY_TIERS.map(delayTopicName));
+  private readonly stalls: StalledPartitions;
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly log: Logger;
@@ -56,11 +67,13 @@ export class DelayRouter {
   private readonly smallestWaitMs = Math.min(...DELAY_TIERS.map(toMs).filter((ms) => ms > 0));
   private running = false;
 
-  constructor(kafka: Kafka, deps: { clock: Clock; metrics: Metrics; log: Logger }) {
+  constructor(kafka: Kafka, deps: { clock: Clock; metrics: Metrics; log: Logger; stallAfterMs?: number | undefined }) {
+    this.kafka = kafka;
     this.clock = deps.clock;
     this.metrics = deps.metrics;
     this.log = deps.log.child({ "sluice.processor": "delay-router" });
     this.paused = new PausedPartitions(this.clock, this.log);
+    this.stalls = new StalledPartitions("delay-router", deps, deps.stallAfterMs ?? 60_000);
     this.consumer = kafka.consumer({
       ...BOUNDED_PREFETCH,
       // librdkafka sends one fetch per broker at a time: a resumed partition joins the next one. Short long-polls
@@ -68,14 +81,20 @@ export class DelayRouter {
       "fetch.wait.max.ms": 100,
       kafkaJS: { groupId: DELAY_ROUTER_GROUP, fromBeginning: true, autoCommit: false },
     });
-    this.producer = createProducer(kafka, { "linger.ms": 1 });
   }
 
   get isRunning(): boolean {
     return this.running;
   }
 
+  /** Tier partitions whose writes have been failing for too long (see StalledPartitions). */
+  stalled(): StalledPartition[] {
+    return this.stalls.stalled();
+  }
+
   async start(): Promise<void> {
+    await this.limits.refresh();
+    this.producer = createProducer(this.kafka, { "linger.ms": 1, ...this.limits.producerConfig() });
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: DELAY_TIERS.map(delayTopicName) });
@@ -93,7 +112,7 @@ export class DelayRouter {
     this.paused.cancelAll();
     for (const state of this.partitions.values()) for (const timer of state.held.values()) timer.cancel();
     await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.producer?.disconnect();
   }
 
   private async onBatch({ batch, resolveOffset, pause, isStale }: KafkaJS.EachBatchPayload): Promise<void> {
@@ -119,12 +138,32 @@ export class DelayRouter {
       last = message;
     }
     if (last && !isStale()) {
-      if (outgoing.length) await this.producer.sendBatch({ topicMessages: outgoing });
-      state.next = BigInt(last.offset) + 1n;
-      await this.commit(batch.topic, batch.partition, state);
+      this.stalls.writing(batch.topic, batch.partition);
+      try {
+        await this.send(outgoing);
+        state.next = BigInt(last.offset) + 1n;
+        await this.commit(batch.topic, batch.partition, state);
+      } catch (error) {
+        // Not committed past them: the batch is read again after a backoff (its held records are held again).
+        const backoffMs = this.stalls.failed(batch.topic, batch.partition, error);
+        this.log.error(
+          { err: error, "kafka.topic": batch.topic, "kafka.partition": batch.partition, backoffMs },
+          "could not forward the batch: it is read again",
+        );
+        this.paused.pauseUntil(pause, this.clock.now() + backoffMs, batch);
+        return;
+      }
+      this.stalls.written(batch.topic, batch.partition);
       resolveOffset(last.offset);
     }
     if (resumeAt !== undefined) this.paused.pauseUntil(pause, resumeAt, batch);
+  }
+
+  private async send(outgoing: Outgoing[]): Promise<void> {
+    if (outgoing.length === 0 || !this.producer) return;
+    const out = new OutputBuffer();
+    for (const { topic, message } of outgoing) out.add(topic, message);
+    await this.producer.sendBatch({ topicMessages: out.topicMessages() });
   }
 
   /** What to do with a record now: deliver it, send it down to the next tier, or hold it in memory until `until`. */
@@ -140,19 +179,25 @@ export class DelayRouter {
     if (remaining <= 0) return { kind: "send", outgoing: this.delivery(message, headers, dueAt, now) };
     if (remaining < this.smallestWaitMs) return { kind: "hold", until: dueAt };
     const hop = nextHop(remaining, now);
-    const forwarded = { ...headers, [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt) };
+    const forwarded = replaceHeaders(recordHeaders(message), HOP_HEADERS, {
+      [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt),
+    });
     return {
       kind: "send",
-      outgoing: { topic: hop.topic, messages: [{ key: message.key, value: message.value, headers: forwarded }] },
+      outgoing: { topic: hop.topic, message: { key: message.key, value: message.value, headers: forwarded } },
     };
   }
 
   private delivery(message: Message, headers: Record<string, string>, dueAt: number, now: number): Outgoing {
-    const { [DELAY_HEADER.target]: target, [DELAY_HEADER.hopDueAt]: _hop, ...kept } = headers;
     this.metrics.delayLateness.observe(Math.max(0, now - dueAt) / 1000);
     // The record's timestamp is the moment it was found due: never before its due-at.
-    const delivered = { key: message.key, value: message.value, headers: kept, timestamp: String(now) };
-    return { topic: target ?? "", messages: [delivered] };
+    const delivered = {
+      key: message.key,
+      value: message.value,
+      headers: replaceHeaders(recordHeaders(message), DELAY_HEADERS, {}),
+      timestamp: String(now),
+    };
+    return { topic: headers[DELAY_HEADER.target] ?? "", message: delivered };
   }
 
   /** Keeps a record due within moments in memory, without holding up the records behind it. */
@@ -181,14 +226,24 @@ export class DelayRouter {
 
   private async flushDue(): Promise<void> {
     const due = this.due.splice(0);
+    const partitions = new Map(due.map((d) => [`${d.topic}/${d.partition}`, d]));
+    for (const d of partitions.values()) this.stalls.writing(d.topic, d.partition);
     try {
-      await this.producer.sendBatch({ topicMessages: due.map((d) => d.outgoing) });
+      await this.send(due.map((d) => d.outgoing));
       for (const d of due) d.state.held.delete(d.offset);
-      const partitions = new Map(due.map((d) => [`${d.topic}/${d.partition}`, d]));
       await Promise.all([...partitions.values()].map((d) => this.commit(d.topic, d.partition, d.state)));
+      for (const d of partitions.values()) this.stalls.written(d.topic, d.partition);
     } catch (error) {
-      // Not committed past them: the next owner, or this one after a restart, delivers them.
-      this.log.error({ err: error, records: due.length }, "delivery of held records failed");
+      // Not committed past them: they are sent again after a backoff (or by the next owner after a restart).
+      const backoffMs = Math.max(
+        ...[...partitions.values()].map((d) => this.stalls.failed(d.topic, d.partition, error)),
+      );
+      this.log.error({ err: error, records: due.length, backoffMs }, "delivery of held records failed");
+      this.clock.after(backoffMs, () => {
+        if (!this.running) return;
+        this.due.push(...due);
+        if (this.due.length === due.length) setImmediate(() => void this.flushDue());
+      });
     }
   }
 

@@ -1,12 +1,12 @@
 /**
  * Where a failed record goes next: the group's next retry tier, or its DLQ once the tiers are spent or the
- * failure is permanent. The headers carry the history (DESIGN.md, "Topic conventions"); pure, so it is tested
- * without a broker.
+ * failure is permanent, with the routing headers that carry its history (DESIGN.md, "Topic conventions"). Pure,
+ * so it is tested without a broker.
  */
 
 import { type Duration, toMs } from "../../topics/duration.ts";
 import { dlqTopicName, retryTopicName } from "../../topics/topic.ts";
-import { errorClass, errorMessage, isPermanent } from "./failure.ts";
+import { classify } from "./failure.ts";
 import { HEADER } from "./headers.ts";
 
 export interface FailedRecord {
@@ -16,19 +16,23 @@ export interface FailedRecord {
   topic: string;
   partition: number;
   offset: string;
-  headers: Record<string, string>;
+  /** The attempt that failed: 1 on the business topic, the `attempt` header on a tier. */
+  attempt: number;
+  /** The record's headers as text; its routing headers are read only when it came from a tier. */
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface FailureRoute {
   kind: "retry" | "dlq";
   topic: string;
+  /** Sluice's routing headers for the copy, to set in place of any the record carries. */
   headers: Record<string, string>;
   /** For a retry: when the record is due again. */
   dueAt?: number;
 }
 
-/** The attempt a record is on: 1 when read from the business topic, `attempt` header on a retry tier. */
-export function attemptOf(headers: Record<string, string>): number {
+/** The attempt a record read from a tier is on (its `attempt` header); 1 if the header is missing or invalid. */
+export function attemptOf(headers: Readonly<Record<string, string>>): number {
   const attempt = Number(headers[HEADER.attempt]);
   return Number.isInteger(attempt) && attempt > 0 ? attempt : 1;
 }
@@ -40,26 +44,27 @@ export function routeFailure(
   tiers: readonly Duration[],
   now: number,
 ): FailureRoute {
-  const attempt = attemptOf(record.headers);
-  const firstFailure = record.topic === record.sourceTopic;
-  const history = {
-    ...record.headers,
-    [HEADER.originalTopic]: firstFailure ? record.topic : (record.headers[HEADER.originalTopic] ?? record.sourceTopic),
-    [HEADER.originalPartition]: firstFailure
-      ? String(record.partition)
-      : (record.headers[HEADER.originalPartition] ?? String(record.partition)),
-    [HEADER.originalOffset]: firstFailure ? record.offset : (record.headers[HEADER.originalOffset] ?? record.offset),
-    [HEADER.firstFailedAt]: record.headers[HEADER.firstFailedAt] ?? String(now),
-    [HEADER.errorClass]: errorClass(error),
-    [HEADER.errorMessage]: errorMessage(error),
+  const { attempt } = record;
+  const { permanent, errorClass, errorMessage } = classify(error);
+  // A record read from its business topic failed for the first time, whatever routing headers its producer
+  // wrote; one read from a tier carries the history that Sluice wrote there.
+  const first = record.topic === record.sourceTopic;
+  const history = (name: string, fallback: string) => (first ? fallback : (record.headers[name] ?? fallback));
+  const headers = {
+    [HEADER.originalTopic]: history(HEADER.originalTopic, record.sourceTopic),
+    [HEADER.originalPartition]: history(HEADER.originalPartition, String(record.partition)),
+    [HEADER.originalOffset]: history(HEADER.originalOffset, record.offset),
+    [HEADER.firstFailedAt]: history(HEADER.firstFailedAt, String(now)),
+    [HEADER.errorClass]: errorClass,
+    [HEADER.errorMessage]: errorMessage,
   };
   // The tier for attempt n+1 is tiers[n-1]: attempt 1 failing goes to the first tier.
   const tier = tiers[attempt - 1];
-  if (isPermanent(error) || tier === undefined) {
+  if (permanent || tier === undefined) {
     return {
       kind: "dlq",
       topic: dlqTopicName(record.sourceTopic, group),
-      headers: { ...history, [HEADER.attempt]: String(attempt) },
+      headers: { ...headers, [HEADER.attempt]: String(attempt) },
     };
   }
   const dueAt = now + toMs(tier);
@@ -67,6 +72,6 @@ export function routeFailure(
     kind: "retry",
     topic: retryTopicName(record.sourceTopic, group, tier),
     dueAt,
-    headers: { ...history, [HEADER.attempt]: String(attempt + 1), [HEADER.dueAt]: String(dueAt) },
+    headers: { ...headers, [HEADER.attempt]: String(attempt + 1), [HEADER.dueAt]: String(dueAt) },
   };
 }

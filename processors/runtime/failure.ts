@@ -1,7 +1,9 @@
 /**
- * What a handler's failure means. A `PermanentError` (and any decode or validation error) goes straight to the
- * DLQ; anything else is retryable and moves through the group's retry tiers first.
+ * What a handler's failure means. A `PermanentError` (a `ValidationError`, any decode or encode error, a database
+ * error that no retry can fix) goes straight to the DLQ; anything else is retryable and moves through the group's
+ * retry tiers first.
  */
+import pg from "pg";
 import { SluiceError } from "./errors.ts";
 import { DecodeError, EncodeError } from "./serde/decode-error.ts";
 
@@ -17,20 +19,50 @@ export class RetryableError extends SluiceError {
   }
 }
 
-export function isPermanent(error: unknown): boolean {
-  return error instanceof PermanentError || error instanceof DecodeError || error instanceof EncodeError;
+/** A value its schema allows but the business cannot have (a quantity of zero, a negative amount). */
+export class ValidationError extends PermanentError {
+  constructor(message: string) {
+    super(message, "VALIDATION");
+  }
 }
 
-/** The `error-class` header: a typed error's code, else the error's name. */
-export function errorClass(error: unknown): string {
+export interface FailureClass {
+  permanent: boolean;
+  /** The `error-class` header: a typed error's code, `PG_<SQLSTATE>`, a system error's code, else its name. */
+  errorClass: string;
+  /** The `error-message` header, at most 1,000 characters. */
+  errorMessage: string;
+}
+
+/**
+ * PostgreSQL errors by SQLSTATE class (its first two characters). Data exceptions (22) and integrity constraint
+ * violations (23) fail the same way every time; connection problems (08), serialization failures and deadlocks
+ * (40), insufficient resources (53) and operator intervention (57) pass. Other classes are retried too: a
+ * missing table or permission may be fixed while the record waits in a tier.
+ */
+const PERMANENT_SQLSTATE_CLASSES = new Set(["22", "23"]);
+
+const MAX_MESSAGE_CHARS = 1_000;
+
+export function classify(error: unknown): FailureClass {
+  const message = error instanceof Error ? error.message : String(error);
+  const errorMessage = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+  if (error instanceof pg.DatabaseError && error.code) {
+    return {
+      permanent: PERMANENT_SQLSTATE_CLASSES.has(error.code.slice(0, 2)),
+      errorClass: `PG_${error.code}`,
+      errorMessage,
+    };
+  }
+  const permanent = error instanceof PermanentError || error instanceof DecodeError || error instanceof EncodeError;
+  return { permanent, errorClass: errorClassOf(error), errorMessage };
+}
+
+function errorClassOf(error: unknown): string {
   if (error instanceof SluiceError) return error.code;
+  // A system error (ECONNREFUSED, ETIMEDOUT, ...) says more by its code than by its name.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code;
   if (error instanceof Error) return error.name;
   return typeof error;
-}
-
-const MAX_MESSAGE_BYTES = 1_000;
-
-export function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > MAX_MESSAGE_BYTES ? `${message.slice(0, MAX_MESSAGE_BYTES)}…` : message;
 }

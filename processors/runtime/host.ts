@@ -10,7 +10,7 @@ import type { BusinessTopic } from "../../topics/topic.ts";
 import { systemClock } from "./clock.ts";
 import { DelayRouter } from "./delay-router.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
-import { startHttpServer } from "./http-server.ts";
+import { type Readiness, startHttpServer } from "./http-server.ts";
 import { createKafka } from "./kafka-client.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { PostgresLedger } from "./ledger/postgres-ledger.ts";
@@ -26,6 +26,8 @@ export interface HostOptions {
   port: number;
   /** The topic catalog the processors' inputs and outputs are declared in. */
   topics?: readonly BusinessTopic[];
+  /** How long a partition's writes may fail before it is stalled (default SLUICE_STALL_AFTER_MS, else 1 minute). */
+  stallAfterMs?: number;
 }
 
 export class ProcessorHost {
@@ -42,7 +44,8 @@ export class ProcessorHost {
     const serde = new AvroSerde(new SchemaRegistryClient());
     const schemas = loadSchemaFiles();
     const instanceId = process.env.SLUICE_INSTANCE_ID || hostname();
-    this.server = await startHttpServer(options.port, this.metrics, () => this.ready);
+    const stallAfterMs = options.stallAfterMs ?? Number(process.env.SLUICE_STALL_AFTER_MS || 60_000);
+    this.server = await startHttpServer(options.port, this.metrics, () => this.readiness());
     for (const definition of definitions) {
       const ledger = definition.ledger ? await this.ledger(definition.ledger, endpoints) : undefined;
       this.runners.push(
@@ -56,16 +59,21 @@ export class ProcessorHost {
           metrics: this.metrics,
           instanceId,
           topics: options.topics,
+          stallAfterMs,
         }),
       );
     }
-    this.router = new DelayRouter(kafka, { clock: systemClock, metrics: this.metrics, log: this.log });
+    this.router = new DelayRouter(kafka, { clock: systemClock, metrics: this.metrics, log: this.log, stallAfterMs });
     await Promise.all([...this.runners.map((r) => r.start()), this.router.start()]);
     this.log.info({ processors: definitions.map((d) => d.name), port: options.port }, "sluice is running");
   }
 
-  get ready(): boolean {
-    return this.runners.length > 0 && this.runners.every((r) => r.isRunning) && (this.router?.isRunning ?? false);
+  /** Ready while every processor and the router run and no partition of theirs is stalled. */
+  readiness(): Readiness {
+    const running =
+      this.runners.length > 0 && this.runners.every((r) => r.isRunning) && (this.router?.isRunning ?? false);
+    const stalled = [...this.runners.flatMap((r) => r.stalled()), ...(this.router?.stalled() ?? [])];
+    return { ready: running && stalled.length === 0, stalled };
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,17 @@
-/** /metrics (Prometheus text), /health/live (the process answers) and /health/ready (every processor runs). */
+/**
+ * /metrics (Prometheus text), /health/live (the process answers) and /health/ready (every processor runs and no
+ * partition is stalled; the answer lists the stalled ones).
+ */
 import { createServer, type Server } from "node:http";
 import type { Metrics } from "./metrics.ts";
+import type { StalledPartition } from "./stalled-partitions.ts";
 
-export function startHttpServer(port: number, metrics: Metrics, ready: () => boolean): Promise<Server> {
+export interface Readiness {
+  ready: boolean;
+  stalled: StalledPartition[];
+}
+
+export function startHttpServer(port: number, metrics: Metrics, readiness: () => Readiness): Promise<Server> {
   const server = createServer(async (request, response) => {
     const path = request.url?.split("?")[0];
     if (path === "/metrics") {
@@ -11,10 +20,10 @@ export function startHttpServer(port: number, metrics: Metrics, ready: () => boo
     } else if (path === "/health/live") {
       response.writeHead(200, { "content-type": "application/json" }).end('{"status":"up"}');
     } else if (path === "/health/ready") {
-      const ok = ready();
+      const { ready, stalled } = readiness();
       response
-        .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
-        .end(JSON.stringify({ status: ok ? "ready" : "not ready" }));
+        .writeHead(ready ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: ready ? "ready" : "not ready", stalled }));
     } else {
       response.writeHead(404).end();
     }

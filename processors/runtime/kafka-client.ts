@@ -3,8 +3,10 @@
  * client library can be swapped, and a deterministic test driver can stand in, behind this narrow seam.
  */
 import kafkaClient, { KafkaJS } from "@confluentinc/kafka-javascript";
+import kafkajs from "kafkajs";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { SluiceError } from "./errors.ts";
+import type { RecordHeaders } from "./headers.ts";
 
 export type Kafka = KafkaJS.Kafka;
 export type Admin = KafkaJS.Admin;
@@ -12,6 +14,8 @@ export type Producer = KafkaJS.Producer;
 export type Consumer = KafkaJS.Consumer;
 export type IHeaders = KafkaJS.IHeaders;
 export type ProducerConfig = KafkaJS.ProducerConstructorConfig;
+export type KafkaMessage = KafkaJS.KafkaMessage;
+export type ClientMessage = KafkaJS.Message;
 
 export function createKafka(clientId: string, brokers = endpointsFromEnv().kafkaBrokers): Kafka {
   return new KafkaJS.Kafka({
@@ -29,6 +33,87 @@ export function createProducer(kafka: Kafka, config: ProducerConfig = {}): Produ
     ...config,
     kafkaJS: { idempotent: true, ...config.kafkaJS },
   });
+}
+
+/** A record to write: its headers as Kafka carries them (in order, names may repeat, values may be null). */
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeaders;
+  timestamp?: string;
+}
+
+/** Where the client keeps a consumed record's headers in order (ops/toolchain/patches/README.md). */
+const RECORD_HEADERS = Symbol.for("kafka-javascript.recordHeaders");
+
+/** A consumed record's headers, in order, byte for byte. */
+export function recordHeaders(message: KafkaMessage): RecordHeaders {
+  const list = (message.headers as Record<symbol, { [name: string]: Buffer | null }[] | undefined> | undefined)?.[
+    RECORD_HEADERS
+  ];
+  return (list ?? []).flatMap((header) => Object.entries(header));
+}
+
+/** Headers as text: the first value of each name, UTF-8 (a null value counts as absent). */
+export function textHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined && first !== null) text[name] = first.toString();
+  }
+  return text;
+}
+
+/** A record in the client's form. The client's type says headers are an object; it also takes their list. */
+export function clientMessage(message: OutgoingMessage): ClientMessage {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: message.headers.map(([name, value]) => ({ [name]: value })) as unknown as IHeaders,
+    ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }),
+  };
+}
+
+// kafkajs 2.2.4 hands setTimeout a negative delay when it is not throttled; Node clamps it to 1 ms and prints a
+// TimeoutNegativeWarning each time. Keep every other warning.
+const printWarnings = process.listeners("warning");
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name !== "TimeoutNegativeWarning") for (const print of printWarnings) print(warning);
+});
+
+/**
+ * The given configs of the topics that exist, by topic. Read with kafkajs, because the client's admin API has no
+ * DescribeConfigs.
+ */
+export async function topicConfigs(
+  topics: readonly string[],
+  configNames: readonly string[],
+  brokers = endpointsFromEnv().kafkaBrokers,
+): Promise<Map<string, Record<string, string>>> {
+  const admin = new kafkajs.Kafka({ clientId: "sluice-configs", brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length === 0) return new Map();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((name) => ({
+        type: kafkajs.ConfigResourceTypes.TOPIC,
+        name,
+        configNames: [...configNames],
+      })),
+    });
+    return new Map(
+      resources.map((r) => [
+        r.resourceName,
+        Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
+      ]),
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**

@@ -57,6 +57,18 @@ export class KeyOrder {
     else this.pending.delete(key);
   }
 
+  /** The state of each of `keys`, for `restoreKeys`. */
+  snapshotKeys(keys: Iterable<string>): Map<string, readonly number[] | undefined> {
+    const states = new Map<string, readonly number[] | undefined>();
+    for (const key of keys) if (!states.has(key)) states.set(key, this.snapshot(key));
+    return states;
+  }
+
+  /** Puts back the keys of `snapshotKeys`: what was done to them since will be done again. */
+  restoreKeys(states: ReadonlyMap<string, readonly number[] | undefined>): void {
+    for (const [key, state] of states) this.restore(key, state);
+  }
+
   /** Forgets everything: on revocation, the new owner starts from what the tiers hold. */
   clear(): void {
     this.pending.clear();

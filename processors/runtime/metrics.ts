@@ -41,6 +41,18 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly writeFailures = new client.Counter({
+    name: "sluice_write_failures_total",
+    help: "Batches whose outputs and offsets could not be written (the batch is read again after a backoff)",
+    labelNames: ["processor", "topic"],
+    registers: [this.registry],
+  });
+  readonly stalledSince = new client.Gauge({
+    name: "sluice_partition_stalled_since_seconds",
+    help: "Unix time since which a partition's writes have been failing; absent while it makes progress",
+    labelNames: ["processor", "topic", "partition"],
+    registers: [this.registry],
+  });
   readonly rebalances = new client.Counter({
     name: "sluice_rebalance_events_total",
     help: "Partitions assigned to or revoked from this member (a revocation nobody asked for is an eviction)",

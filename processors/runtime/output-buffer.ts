@@ -1,11 +1,5 @@
 /** Records a batch will write: handler outputs, retry and DLQ copies, scheduled records. Written at commit. */
-import type { IHeaders } from "./kafka-client.ts";
-
-export interface OutgoingMessage {
-  key: string | Buffer | null;
-  value: Buffer | null;
-  headers: IHeaders;
-}
+import { type ClientMessage, clientMessage, type OutgoingMessage } from "./kafka-client.ts";
 
 export class OutputBuffer {
   /** In the order they were added; grouped by topic only when written (most buffers hold one record or none). */
@@ -19,11 +13,12 @@ export class OutputBuffer {
     for (const entry of other.entries) this.entries.push(entry);
   }
 
-  topicMessages(): { topic: string; messages: OutgoingMessage[] }[] {
-    const byTopic = new Map<string, OutgoingMessage[]>();
+  /** The records by topic, in the client's form. */
+  topicMessages(): { topic: string; messages: ClientMessage[] }[] {
+    const byTopic = new Map<string, ClientMessage[]>();
     for (const { topic, message } of this.entries) {
       const list = byTopic.get(topic) ?? [];
-      list.push(message);
+      list.push(clientMessage(message));
       byTopic.set(topic, list);
     }
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));

@@ -13,7 +13,8 @@ import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
 import { SluiceError } from "./errors.ts";
 import { childEventId } from "./event-id.ts";
 import { PermanentError } from "./failure.ts";
-import { HEADER } from "./headers.ts";
+import { HEADER, headerList } from "./headers.ts";
+import type { OutgoingMessage } from "./kafka-client.ts";
 import type { Ledger, OnceScope } from "./ledger/ledger.ts";
 import { recordFields } from "./logger.ts";
 import type { OutputBuffer } from "./output-buffer.ts";
@@ -29,6 +30,8 @@ export interface ContextEnv {
   log: Logger;
   /** The value schema of an output topic, or undefined when the catalog gives none. */
   outputSchema(topic: TopicName): SchemaFile | undefined;
+  /** Whether `message` fits `topic` (its max.message.bytes). */
+  fits(topic: string, message: OutgoingMessage): boolean;
 }
 
 export class RecordContext implements Context {
@@ -70,14 +73,14 @@ export class RecordContext implements Context {
     value: TopicValues[T],
     headers?: Record<string, string>,
   ): Promise<void> {
-    this.out.add(topic, { key, value: await this.encode(topic, value), headers: this.childHeaders(headers) });
+    this.write(topic, { key, value: await this.encode(topic, value), headers: this.childHeaders(headers) });
   }
 
   async schedule<T extends TopicName>(topic: T, key: string, value: TopicValues[T], when: When): Promise<void> {
     const now = this.env.clock.now();
     const dueAt = "at" in when ? when.at : now + (typeof when.delay === "number" ? when.delay : toMs(when.delay));
     const hop = nextHop(dueAt - now, now);
-    this.out.add(hop.topic, {
+    const message = {
       key,
       value: await this.encode(topic, value),
       headers: this.childHeaders({
@@ -85,13 +88,30 @@ export class RecordContext implements Context {
         [HEADER.dueAt]: String(dueAt),
         [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt),
       }),
-    });
+    };
+    this.mustFit(topic, message); // where the router delivers it in the end
+    this.write(hop.topic, message);
   }
 
   async once<R>(key: string, fn: (scope: OnceScope) => Promise<R>): Promise<R | undefined> {
     const { ledger, definition } = this.env;
     if (!ledger) throw new SluiceError("LEDGER_MISSING", `processor ${definition.name} uses ctx.once without a ledger`);
     return (await ledger.once(definition.group, key, fn)).result;
+  }
+
+  /** Buffers `message` for `topic`, which it must fit: a record its topic refuses would stall the partition. */
+  private write(topic: string, message: OutgoingMessage): void {
+    this.mustFit(topic, message);
+    this.out.add(topic, message);
+  }
+
+  private mustFit(topic: string, message: OutgoingMessage): void {
+    if (!this.env.fits(topic, message)) {
+      throw new PermanentError(
+        `processor ${this.env.definition.name} wrote a record too large for ${topic} (its max.message.bytes)`,
+        "OUTPUT_TOO_LARGE",
+      );
+    }
   }
 
   private encode(topic: TopicName, value: unknown): Promise<Buffer> {
@@ -105,13 +125,13 @@ export class RecordContext implements Context {
   }
 
   /** An output's headers: an event id derived from the input's (the same on every redelivery), its trace id. */
-  private childHeaders(extra?: Record<string, string>): Record<string, string> {
+  private childHeaders(extra?: Record<string, string>): OutgoingMessage["headers"] {
     const { headers, topic, offset } = this.record;
-    return {
+    return headerList({
       [HEADER.eventId]: childEventId(headers[HEADER.eventId] ?? `${topic}/${offset}`, this.produced++),
       [HEADER.traceId]: headers[HEADER.traceId] ?? "",
       [HEADER.producedAt]: String(this.env.clock.now()),
       ...extra,
-    };
+    });
   }
 }

@@ -10,17 +10,17 @@
 import kafkaClient, { type KafkaJS } from "@confluentinc/kafka-javascript";
 import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
-import { TOPICS, topicByName } from "../../topics/catalog.ts";
+import { DELAY_TIERS, TOPICS, topicByName } from "../../topics/catalog.ts";
 import { type Duration, toMs } from "../../topics/duration.ts";
-import { type BusinessTopic, retryTopicName } from "../../topics/topic.ts";
+import { type BusinessTopic, delayTopicName, dlqTopicName, retryTopicName } from "../../topics/topic.ts";
 import type { Clock } from "./clock.ts";
 import { SluiceError } from "./errors.ts";
-import { isPermanent, PermanentError, RetryableError } from "./failure.ts";
-import { attemptOf, routeFailure } from "./failure-route.ts";
+import { classify, PermanentError, RetryableError } from "./failure.ts";
+import { attemptOf, type FailureRoute, routeFailure } from "./failure-route.ts";
 import { GroupCommit } from "./group-commit.ts";
-import { HEADER, textHeaders } from "./headers.ts";
-import type { Consumer, Kafka, Producer } from "./kafka-client.ts";
-import { BOUNDED_PREFETCH, createProducer, readKeysToEnd } from "./kafka-client.ts";
+import { HEADER, routingHeaders } from "./headers.ts";
+import type { Consumer, Kafka, KafkaMessage, OutgoingMessage, Producer } from "./kafka-client.ts";
+import { BOUNDED_PREFETCH, createProducer, readKeysToEnd, recordHeaders, textHeaders } from "./kafka-client.ts";
 import { KeyOrder } from "./key-order.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -28,7 +28,10 @@ import { OutputBuffer } from "./output-buffer.ts";
 import { PausedPartitions } from "./paused-partitions.ts";
 import type { InputRecord, ProcessorDefinition } from "./processor.ts";
 import { type ContextEnv, RecordContext } from "./record-context.ts";
+import { dlqStub, recordCopy } from "./record-copy.ts";
 import type { AvroSerde } from "./serde/avro-serde.ts";
+import { type StalledPartition, StalledPartitions } from "./stalled-partitions.ts";
+import { recordBytes, TopicLimits } from "./topic-limits.ts";
 
 export interface RuntimeDeps {
   kafka: Kafka;
@@ -49,9 +52,11 @@ export interface RuntimeDeps {
   topics?: readonly BusinessTopic[] | undefined;
   /** Kafka's max.poll.interval.ms (SLUICE_MAX_POLL_INTERVAL_MS, default 5 minutes): bounds handlers and batches. */
   maxPollIntervalMs?: number | undefined;
+  /** How long a partition's writes may fail before it counts as stalled (SLUICE_STALL_AFTER_MS, default 1 minute). */
+  stallAfterMs?: number | undefined;
 }
 
-type Message = KafkaJS.KafkaMessage;
+type Message = KafkaMessage;
 type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
 
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
@@ -60,6 +65,7 @@ const SESSION_TIMEOUT_MS = Number(process.env.SLUICE_SESSION_TIMEOUT_MS || 10_00
 const MAX_POLL_INTERVAL_MS = Number(process.env.SLUICE_MAX_POLL_INTERVAL_MS || 300_000);
 const MAX_HANDLER_TIMEOUT_MS = 60_000;
 const TRANSACTION_TIMEOUT_MS = 15_000;
+const STALL_AFTER_MS = 60_000;
 /** Partitions whose batches are processed at the same time (each batch commits on its own). */
 const PARTITIONS_AT_ONCE = 8;
 
@@ -70,14 +76,23 @@ export class ProcessorRunner {
   private readonly tiers: readonly Duration[];
   private readonly tierTopics: string[];
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private producer: Producer | undefined;
   private readonly log: Logger;
   private readonly keyOrder = new KeyOrder();
   /** Blocking policy: failed attempts per `topic/partition/offset`. */
   private readonly blockedAttempts = new Map<string, number>();
   private readonly paused: PausedPartitions;
+  private readonly stalls: StalledPartitions;
+  /** The topics this processor writes, and how large a record each accepts. */
+  private readonly limits: TopicLimits;
+  private readonly dlqTopic: string;
   /** Exactly-once: transactions that carry the batches' records and offsets. */
-  private readonly groupCommit: GroupCommit | undefined;
+  private groupCommit: GroupCommit | undefined;
+  /**
+   * Key-ordered: one batch at a time per partition number, for the input partition and its tiers' (which hold
+   * the same keys), so that a batch can put back the key order it changed when its write fails.
+   */
+  private readonly lanes = new Map<number, Promise<void>>();
   /** The input topic's value schema, resolved once: records are read as it. */
   private readonly reader: SchemaFile | undefined;
   private readonly handlerSeconds: ReturnType<Metrics["handlerSeconds"]["labels"]>;
@@ -107,8 +122,16 @@ export class ProcessorRunner {
     this.reader = deps.schemas.get(input.valueSchema);
     this.handlerSeconds = deps.metrics.handlerSeconds.labels(definition.name);
     this.tierTopics = this.tiers.map((t) => retryTopicName(definition.input, definition.group, t));
+    this.dlqTopic = dlqTopicName(definition.input, definition.group);
     this.log = deps.log.child({ "sluice.processor": definition.name, "kafka.group": definition.group });
     this.paused = new PausedPartitions(deps.clock, this.log);
+    this.stalls = new StalledPartitions(definition.name, deps, deps.stallAfterMs ?? STALL_AFTER_MS);
+    this.limits = new TopicLimits([
+      ...this.tierTopics,
+      this.dlqTopic,
+      ...definition.outputs,
+      ...DELAY_TIERS.map(delayTopicName),
+    ]);
     const outputSchemas = new Map(
       definition.outputs.map((topic) => [topic, deps.schemas.get(this.topic(topic)?.valueSchema ?? "")]),
     );
@@ -119,6 +142,7 @@ export class ProcessorRunner {
       ledger: deps.ledger,
       log: this.log,
       outputSchema: (topic) => outputSchemas.get(topic),
+      fits: (topic, message) => this.limits.fits(topic, message),
     };
     const maxPollIntervalMs = deps.maxPollIntervalMs ?? MAX_POLL_INTERVAL_MS;
     this.handlerTimeoutMs = definition.handlerTimeout
@@ -164,24 +188,30 @@ export class ProcessorRunner {
         partitionAssigners: ["range" as KafkaJS.PartitionAssigners],
       },
     });
-    this.producer = createProducer(deps.kafka, {
+  }
+
+  async start(): Promise<void> {
+    // Sized from the limits of the topics it writes, so a record that fits its topic is never refused locally.
+    await this.limits.refresh();
+    const exactlyOnce = this.definition.delivery === "exactly-once";
+    const { group, name } = this.definition;
+    const producer = createProducer(this.deps.kafka, {
       "linger.ms": 5,
+      ...this.limits.producerConfig(),
       // A restarted member reuses its transactional id, which aborts the transaction its previous life left
       // open at once; without that, read_committed consumers would wait out the transaction timeout.
       ...(exactlyOnce
         ? { "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS, "socket.timeout.ms": TRANSACTION_TIMEOUT_MS }
         : {}),
       kafkaJS: exactlyOnce
-        ? { transactionalId: `${definition.group}.${deps.instanceId}`, idempotent: true, maxInFlightRequests: 1 }
+        ? { transactionalId: `${group}.${this.deps.instanceId}`, idempotent: true, maxInFlightRequests: 1 }
         : { idempotent: true },
     });
-    const transactionSeconds = deps.metrics.transactionSeconds.labels(definition.name);
+    this.producer = producer;
+    const transactionSeconds = this.deps.metrics.transactionSeconds.labels(name);
     this.groupCommit = exactlyOnce
-      ? new GroupCommit(this.producer, this.consumer, (seconds) => transactionSeconds.observe(seconds))
+      ? new GroupCommit(producer, this.consumer, (seconds) => transactionSeconds.observe(seconds))
       : undefined;
-  }
-
-  async start(): Promise<void> {
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.definition.input, ...this.tierTopics] });
@@ -197,6 +227,7 @@ export class ProcessorRunner {
   private forgetPartitionState(): void {
     this.keyOrder.clear();
     this.blockedAttempts.clear();
+    this.stalls.clear();
   }
 
   /**
@@ -247,6 +278,11 @@ export class ProcessorRunner {
     return this.running;
   }
 
+  /** Partitions whose writes have been failing for too long (see StalledPartitions). */
+  stalled(): StalledPartition[] {
+    return this.stalls.stalled();
+  }
+
   /** Stops fetching, lets in-flight batches finish and commit, then leaves the group. */
   async stop(): Promise<void> {
     if (!this.running) return;
@@ -254,16 +290,31 @@ export class ProcessorRunner {
     this.paused.cancelAll();
     await this.consumer.disconnect();
     await this.groupCommit?.idle();
-    await this.producer.disconnect();
+    await this.producer?.disconnect();
     this.log.info("processor stopped");
   }
 
   private async onBatch(payload: KafkaJS.EachBatchPayload): Promise<void> {
+    if (this.definition.retry !== "key-ordered") return this.processBatch(payload);
+    // Key-ordered: the input partition and its tiers' take turns (see `lanes`).
+    const { partition } = payload.batch;
+    const turn = (this.lanes.get(partition) ?? Promise.resolve()).then(() => this.processBatch(payload));
+    const settled = turn.catch(() => {});
+    this.lanes.set(partition, settled);
+    void settled.then(() => {
+      if (this.lanes.get(partition) === settled) this.lanes.delete(partition);
+    });
+    return turn;
+  }
+
+  private async processBatch(payload: KafkaJS.EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const now = this.deps.clock.now();
     const tierIndex = this.tierTopics.indexOf(batch.topic);
     let messages = batch.messages;
     let resumeAt: number | undefined;
+    // A batch read again after its write failed: a topic's max.message.bytes may have changed meanwhile.
+    if (this.stalls.failing(batch.topic, batch.partition)) await this.limits.refresh().catch(() => {});
     if (tierIndex >= 0) {
       // A tier's records fall due in arrival order: stop at the first one not yet due.
       const firstNotDue = messages.findIndex((m) => dueAtOf(m) > now);
@@ -272,6 +323,9 @@ export class ProcessorRunner {
         messages = messages.slice(0, firstNotDue);
       }
     }
+    // Key-ordered: the batch's keys as they were, to put back if its write fails and it is read again.
+    const keysBefore =
+      this.definition.retry === "key-ordered" ? this.keyOrder.snapshotKeys(messages.map(keyOf)) : undefined;
     const out = new OutputBuffer();
     const { processed, blockedUntil } = await this.processMessages(
       batch.topic,
@@ -288,11 +342,25 @@ export class ProcessorRunner {
       );
     }
     resumeAt = blockedUntil ?? resumeAt;
-    this.deps.metrics.consumed.inc({ processor: this.definition.name, topic: batch.topic }, processed);
     const last = messages[processed - 1];
     if (last) {
       if (payload.isStale()) return; // revoked meanwhile: the new owner re-reads from the committed offset
-      await this.commit(batch.topic, batch.partition, last.offset, out);
+      this.stalls.writing(batch.topic, batch.partition);
+      try {
+        await this.commit(batch.topic, batch.partition, last.offset, out);
+      } catch (error) {
+        // Nothing of the batch is committed: it is read again, after a backoff, until its write succeeds.
+        if (keysBefore) this.keyOrder.restoreKeys(keysBefore);
+        const backoffMs = this.stalls.failed(batch.topic, batch.partition, error);
+        this.log.error(
+          { err: error, "kafka.topic": batch.topic, "kafka.partition": batch.partition, backoffMs },
+          "could not write the batch's records and offsets: it is read again",
+        );
+        this.paused.pauseUntil(payload.pause, this.deps.clock.now() + backoffMs, batch);
+        return;
+      }
+      this.stalls.written(batch.topic, batch.partition);
+      this.deps.metrics.consumed.inc({ processor: this.definition.name, topic: batch.topic }, processed);
       payload.resolveOffset(last.offset);
       this.observeLag(batch, last);
     }
@@ -339,7 +407,7 @@ export class ProcessorRunner {
         for (const i of queue) {
           if (i > 0 && clock.now() >= deadline) return;
           const message = messages[i] as Message;
-          if (keyOrdered) before.set(i, this.keyOrder.snapshot(message.key?.toString() ?? ""));
+          if (keyOrdered) before.set(i, this.keyOrder.snapshot(keyOf(message)));
           await this.processOne(topic, partition, tierIndex, message, outs[i] as OutputBuffer);
           done[i] = true;
         }
@@ -370,35 +438,30 @@ export class ProcessorRunner {
     message: Message,
     out: OutputBuffer,
   ): Promise<Outcome> {
-    const key = message.key?.toString() ?? "";
+    const key = keyOf(message);
     const headers = textHeaders(message.headers);
     if (this.definition.retry === "key-ordered") {
       const decision = tierIndex < 0 ? this.keyOrder.onInput(key) : this.keyOrder.onRetry(key, tierIndex);
       if (decision.action === "park") {
-        this.park(message, headers, decision.tierIndex, out);
+        this.park({ topic, partition, message }, tierIndex >= 0 ? headers : {}, decision.tierIndex, out);
         return { kind: "done" };
       }
     }
     const started = performance.now();
     const recordOut = new OutputBuffer();
     const blockedId = `${topic}/${partition}/${message.offset}`;
+    // Blocking retries stay on the input topic: their attempt is counted here. Only a tier's attempt header is
+    // Sluice's own; on the input topic it is whatever the producer wrote.
+    const blocked = this.blockedAttempts.get(blockedId);
+    const attempt = tierIndex >= 0 ? attemptOf(headers) : (blocked ?? 0) + 1;
     try {
-      // Blocking retries stay on the input topic: their attempt is counted here, not in a header.
-      const blocked = this.blockedAttempts.get(blockedId);
-      const record = await this.decode(
-        topic,
-        partition,
-        message,
-        key,
-        headers,
-        blocked === undefined ? undefined : blocked + 1,
-      );
+      const record = await this.decode(topic, partition, message, key, headers, attempt);
       await this.runHandler(record, recordOut);
       out.merge(recordOut);
       this.blockedAttempts.delete(blockedId);
       return { kind: "done" };
     } catch (error) {
-      return this.onFailure(topic, partition, tierIndex, message, headers, error, out);
+      return this.onFailure({ topic, partition, tierIndex, message, headers, attempt }, error, out);
     } finally {
       this.handlerSeconds.observe((performance.now() - started) / 1000);
     }
@@ -436,7 +499,7 @@ export class ProcessorRunner {
     message: Message,
     key: string,
     headers: Record<string, string>,
-    attempt = attemptOf(headers),
+    attempt: number,
   ): Promise<InputRecord<unknown>> {
     const maxBytes = this.deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     if (message.value === null) throw new PermanentError("record has no value", "MISSING_VALUE");
@@ -463,75 +526,91 @@ export class ProcessorRunner {
     };
   }
 
-  private onFailure(
-    topic: string,
-    partition: number,
-    tierIndex: number,
-    message: Message,
-    headers: Record<string, string>,
-    error: unknown,
-    out: OutputBuffer,
-  ): Outcome {
+  private onFailure(failed: Failed, error: unknown, out: OutputBuffer): Outcome {
+    const { topic, partition, tierIndex, message, headers, attempt } = failed;
     const { clock, metrics } = this.deps;
     const now = clock.now();
     const name = this.definition.name;
-    if (this.definition.retry === "blocking" && !isPermanent(error)) {
+    if (this.definition.retry === "blocking" && !classify(error).permanent) {
       const id = `${topic}/${partition}/${message.offset}`;
-      const attempts = (this.blockedAttempts.get(id) ?? 0) + 1;
       const backoff = this.definition.blockingBackoff ?? this.tiers;
-      const wait = backoff[attempts - 1];
+      const wait = backoff[attempt - 1];
       if (wait !== undefined) {
-        this.blockedAttempts.set(id, attempts);
+        this.blockedAttempts.set(id, attempt);
         metrics.retries.inc({ processor: name, topic: `${topic}.blocking` });
-        this.log.warn(
-          { err: error, attempt: attempts, ...coordinates(topic, partition, message) },
-          "blocked: retrying",
-        );
+        this.log.warn({ err: error, attempt, ...coordinates(topic, partition, message) }, "blocked: retrying");
         return { kind: "blocked", retryAt: now + toMs(wait) };
       }
       this.blockedAttempts.delete(id);
     }
     const route = routeFailure(
-      { sourceTopic: this.definition.input, topic, partition, offset: message.offset, headers },
+      { sourceTopic: this.definition.input, topic, partition, offset: message.offset, attempt, headers },
       error,
       this.definition.group,
       // Blocking retries happen in place; once they are spent, the record goes to the DLQ.
       this.definition.retry === "blocking" ? [] : this.keyOrderedTiers(message, tierIndex),
       now,
     );
-    out.add(route.topic, { key: message.key, value: message.value, headers: route.headers });
-    if (route.kind === "retry") {
-      metrics.retries.inc({ processor: name, topic: route.topic });
+    const { topic: written, copy } = this.copy(failed, route.topic, route.headers);
+    out.add(written, copy);
+    if (written !== this.dlqTopic) {
+      metrics.retries.inc({ processor: name, topic: written });
       if (this.definition.retry === "key-ordered")
-        this.keyOrder.added(message.key?.toString() ?? "", this.tierTopics.indexOf(route.topic));
+        this.keyOrder.added(keyOf(message), this.tierTopics.indexOf(written));
     } else {
       metrics.dlq.inc({ processor: name, error_class: route.headers[HEADER.errorClass] ?? "unknown" });
     }
     this.log.warn(
-      { err: error, route: route.topic, ...coordinates(topic, partition, message) },
-      `record sent to ${route.kind}`,
+      { err: error, route: written, ...coordinates(topic, partition, message) },
+      `record sent to ${written === this.dlqTopic ? "dlq" : route.kind}`,
     );
     return { kind: "done" };
+  }
+
+  /**
+   * The copy of `message` for `topic` with Sluice's `routing` headers; a DLQ stub in the DLQ instead when the
+   * copy would not fit `topic` (a record that cannot move on must not hold its partition back).
+   */
+  private copy(
+    consumed: Consumed,
+    topic: string,
+    routing: FailureRoute["headers"],
+  ): { topic: string; copy: OutgoingMessage } {
+    const { message } = consumed;
+    const record = { key: message.key, value: message.value, headers: recordHeaders(message) };
+    const copy = recordCopy(record, routing);
+    if (this.limits.fits(topic, copy)) return { topic, copy };
+    const why = `a copy of ${recordBytes(copy)} bytes does not fit ${topic} (${this.limits.maxBytes(topic)} bytes at most)`;
+    this.log.warn(
+      { ...coordinates(consumed.topic, consumed.partition, message), why },
+      "DLQ stub written in place of the record's copy",
+    );
+    return { topic: this.dlqTopic, copy: dlqStub(record, routing, why) };
   }
 
   /** Key-ordered: a failing record never moves to a tier below older records of its key. */
   private keyOrderedTiers(message: Message, tierIndex: number): readonly Duration[] {
     if (this.definition.retry !== "key-ordered") return this.tiers;
-    const floor = Math.max(this.keyOrder.floorTier(message.key?.toString() ?? ""), tierIndex);
+    const floor = Math.max(this.keyOrder.floorTier(keyOf(message)), tierIndex);
     return this.tiers.map((tier, i) => this.tiers[Math.max(i, floor)] ?? tier);
   }
 
-  /** Key-ordered: a record of a key with older records in the tiers waits behind them, in tier `tierIndex`. */
-  private park(message: Message, headers: Record<string, string>, tierIndex: number, out: OutputBuffer): void {
-    const topic = this.tierTopics[tierIndex];
-    if (!topic) throw new SluiceError("TIER_MISSING", `no retry tier ${tierIndex}`);
-    out.add(topic, {
-      key: message.key,
-      value: message.value,
+  /**
+   * Key-ordered: a record of a key with older records in the tiers waits behind them, in tier `tierIndex`. One
+   * read from a tier keeps its history (`tierHeaders`, its routing headers).
+   */
+  private park(consumed: Consumed, tierHeaders: Record<string, string>, tierIndex: number, out: OutputBuffer): void {
+    const tier = this.tierTopics[tierIndex];
+    if (!tier) throw new SluiceError("TIER_MISSING", `no retry tier ${tierIndex}`);
+    const routing = {
+      ...routingHeaders(tierHeaders),
+      [HEADER.parked]: "true",
       // Due at once: it waits behind the older records of its key, which the tier delivers first.
-      headers: { ...headers, [HEADER.parked]: "true", [HEADER.dueAt]: String(this.deps.clock.now()) },
-    });
-    this.keyOrder.added(message.key?.toString() ?? "", tierIndex);
+      [HEADER.dueAt]: String(this.deps.clock.now()),
+    };
+    const { topic, copy } = this.copy(consumed, tier, routing);
+    out.add(topic, copy);
+    if (topic === tier) this.keyOrder.added(keyOf(consumed.message), tierIndex);
   }
 
   /** Writes the batch's records and its offset: one transaction, or produce-then-commit. */
@@ -539,7 +618,7 @@ export class ProcessorRunner {
     const topicMessages = out.topicMessages();
     if (this.groupCommit) {
       await this.groupCommit.submit(topic, partition, String(BigInt(lastOffset) + 1n), out);
-    } else if (topicMessages.length > 0) {
+    } else if (topicMessages.length > 0 && this.producer) {
       // At-least-once: the outputs are acknowledged before the offset is stored; the consumer commits stored
       // offsets every second, and on revoke and close, so no commit is ever ahead of an unwritten output.
       await this.producer.sendBatch({ topicMessages });
@@ -560,6 +639,21 @@ export class ProcessorRunner {
     this.deps.metrics.lagSeconds.set(labels, Math.max(0, (this.deps.clock.now() - reference) / 1000));
   }
 }
+
+/** A record where it was read. */
+interface Consumed {
+  topic: string;
+  partition: number;
+  message: Message;
+}
+
+interface Failed extends Consumed {
+  tierIndex: number;
+  headers: Record<string, string>;
+  attempt: number;
+}
+
+const keyOf = (message: Message): string => message.key?.toString() ?? "";
 
 function dueAtOf(message: Message): number {
   const raw = textHeaders(message.headers)[HEADER.dueAt];

@@ -1,6 +1,14 @@
 /** Real-broker helpers for integration tests: throwaway topics, raw produce, and consuming until a condition. */
 import { randomUUID } from "node:crypto";
-import { type Consumer, createKafka, createProducer, type IHeaders } from "../../processors/runtime/kafka-client.ts";
+import type { RecordHeaders } from "../../processors/runtime/headers.ts";
+import {
+  type Consumer,
+  clientMessage,
+  createKafka,
+  createProducer,
+  type IHeaders,
+  recordHeaders,
+} from "../../processors/runtime/kafka-client.ts";
 
 export interface RawRecord {
   partition: number;
@@ -10,6 +18,8 @@ export interface RawRecord {
   key: string | null;
   value: Buffer | null;
   headers: IHeaders;
+  /** The headers as the record carries them: in order, byte for byte. */
+  headerList: RecordHeaders;
 }
 
 export async function createTestTopic(prefix: string, partitions = 1): Promise<string> {
@@ -34,11 +44,21 @@ export async function deleteTopics(names: string[]): Promise<void> {
   }
 }
 
-export async function produceRaw(topic: string, messages: { key: string; value: Buffer | null }[]): Promise<void> {
-  const producer = createProducer(createKafka("sluice-test-producer"));
+/**
+ * Produces records as another team's producer would: raw key and value bytes, and raw headers (in order, names
+ * repeated, values binary or null), with a record size limit of 1 MiB, as Java's `max.request.size`.
+ */
+export async function produceRaw(
+  topic: string,
+  messages: { key: string | Buffer | null; value: Buffer | null; headers?: RecordHeaders }[],
+): Promise<void> {
+  const producer = createProducer(createKafka("sluice-test-producer"), { "message.max.bytes": 1_048_588 });
   await producer.connect();
   try {
-    await producer.send({ topic, messages });
+    await producer.send({
+      topic,
+      messages: messages.map(({ headers = [], ...m }) => clientMessage({ ...m, headers })),
+    });
   } finally {
     await producer.disconnect();
   }
@@ -72,6 +92,7 @@ export async function consumeUntil(
           key: message.key?.toString() ?? null,
           value: message.value,
           headers: message.headers ?? {},
+          headerList: recordHeaders(message),
         });
         if (done(records)) setTimeout(resolve, settleMs);
       },

@@ -17,6 +17,7 @@ import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
 import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
 import { loadSchemaFiles, type SchemaFile } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
+import type { OrderStateChanged } from "../../schemas/types.generated.ts";
 import type { Duration } from "../../topics/duration.ts";
 import { type BusinessTopic, planBusinessTopic } from "../../topics/topic.ts";
 import { deleteTopics } from "./kafka.ts";
@@ -25,17 +26,18 @@ export const schemas = loadSchemaFiles();
 export const registry = new SchemaRegistryClient();
 const stateSchema = schemas.get("sluice.orders.OrderStateChanged")!;
 
-/** A topic of OrderStateChanged values with one consumer group, created on the cluster. */
+/** A topic of OrderStateChanged values (or `valueSchema`'s) with one consumer group, created on the cluster. */
 export async function testTopic(
   prefix: string,
-  options: { partitions?: number; group?: string; retryTiers?: Duration[] } = {},
+  options: { partitions?: number; group?: string; retryTiers?: Duration[]; valueSchema?: string } = {},
 ): Promise<BusinessTopic> {
+  const schema = schemas.get(options.valueSchema ?? stateSchema.fullName)!;
   const topic: BusinessTopic = {
     name: `test.${prefix}.${randomUUID().slice(0, 8)}`,
     partitions: options.partitions ?? 1,
     replicationFactor: 1,
     key: "orderId",
-    valueSchema: stateSchema.fullName,
+    valueSchema: schema.fullName,
     compatibility: "BACKWARD",
     cleanupPolicy: "delete",
     retention: "1d",
@@ -43,7 +45,7 @@ export async function testTopic(
     consumers: [{ group: options.group ?? "g", retryTiers: options.retryTiers ?? ["1s", "2s"] }],
   };
   await applyTopics(planBusinessTopic(topic), { dryRun: false });
-  await registry.register(valueSubject(topic.name), stateSchema.text);
+  await registry.register(valueSubject(topic.name), schema.text);
   return topic;
 }
 
@@ -53,11 +55,7 @@ export async function dropTopics(topics: BusinessTopic[]): Promise<void> {
   for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
 }
 
-export interface StateEvent {
-  orderId: string;
-  state: "CREATED" | "PAID" | "SHIPPED" | "COMPLETED" | "CANCELLED";
-  changedAt: number;
-}
+export type StateEvent = OrderStateChanged;
 
 /** Produces OrderStateChanged values (keyed by orderId) with standard headers; returns their event ids. */
 export async function produceStates(topic: string, events: StateEvent[], partition?: number): Promise<string[]> {

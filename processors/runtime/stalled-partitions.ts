@@ -1,0 +1,87 @@
+/**
+ * Partitions that cannot make progress. A batch's outputs and offsets are written together; when that write
+ * fails, nothing is committed and the batch is read again after a backoff. A partition whose write has been
+ * failing (or hanging) for `afterMs` is stalled: `/health/ready` says so, and
+ * `sluice_partition_stalled_since_seconds` shows since when, so it never stalls silently.
+ */
+import type { Clock } from "./clock.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface StalledPartition {
+  processor: string;
+  topic: string;
+  partition: number;
+  /** Since when (epoch ms) its write has been failing or pending. */
+  since: number;
+  failures: number;
+  error?: string;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class StalledPartitions {
+  private readonly processor: string;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly afterMs: number;
+  /** Partitions with a write pending or failing, by `topic/partition`. */
+  private readonly writes = new Map<string, StalledPartition>();
+
+  constructor(processor: string, deps: { clock: Clock; metrics: Metrics }, afterMs: number) {
+    this.processor = processor;
+    this.clock = deps.clock;
+    this.metrics = deps.metrics;
+    this.afterMs = afterMs;
+  }
+
+  /** A write of the partition's batch begins. */
+  writing(topic: string, partition: number): void {
+    const id = `${topic}/${partition}`;
+    if (!this.writes.has(id)) {
+      this.writes.set(id, { processor: this.processor, topic, partition, since: this.clock.now(), failures: 0 });
+    }
+  }
+
+  /** The write succeeded: the partition moved on. */
+  written(topic: string, partition: number): void {
+    const id = `${topic}/${partition}`;
+    const write = this.writes.get(id);
+    if (!write) return;
+    this.writes.delete(id);
+    if (write.failures > 0) this.metrics.stalledSince.remove(this.labels(write));
+  }
+
+  /** The write failed; returns how long to wait before the batch is read again (doubling, up to 30 s). */
+  failed(topic: string, partition: number, error: unknown): number {
+    this.writing(topic, partition);
+    const write = this.writes.get(`${topic}/${partition}`) as StalledPartition;
+    write.failures++;
+    write.error = error instanceof Error ? error.message : String(error);
+    this.metrics.writeFailures.inc({ processor: this.processor, topic });
+    this.metrics.stalledSince.set(this.labels(write), write.since / 1000);
+    return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (write.failures - 1));
+  }
+
+  /** Whether the partition's last write failed. */
+  failing(topic: string, partition: number): boolean {
+    return (this.writes.get(`${topic}/${partition}`)?.failures ?? 0) > 0;
+  }
+
+  /** Partitions whose write has been failing or pending for `afterMs` or more. */
+  stalled(): StalledPartition[] {
+    const now = this.clock.now();
+    return [...this.writes.values()].filter((w) => now - w.since >= this.afterMs);
+  }
+
+  /** On revocation: the partitions' new owner reports its own. */
+  clear(): void {
+    for (const write of this.writes.values()) {
+      if (write.failures > 0) this.metrics.stalledSince.remove(this.labels(write));
+    }
+    this.writes.clear();
+  }
+
+  private labels(write: StalledPartition) {
+    return { processor: this.processor, topic: write.topic, partition: String(write.partition) };
+  }
+}
