@@ -4,8 +4,8 @@
  * millisecond) goes to the DLQ as VALIDATION instead of moving stock or points.
  */
 
+import { ValidationError } from "../runtime/index.ts";
 import type { OrderCreated } from "../schemas/types.generated.ts";
-import { ValidationError } from "./runtime/failure.ts";
 
 export function validOrder(order: OrderCreated): OrderCreated {
   const problems: string[] = [];

@@ -1,4 +1,6 @@
-/** Every processor `sluice run` knows, by name. */
+/** Every processor of the reference domain, by name, and the migrations of their tables. */
+import path from "node:path";
+import type { Processor } from "../runtime/index.ts";
 import { orderConfirmation } from "./email/order-confirmation.ts";
 import { sendEmail } from "./email-sender/send-email.ts";
 import { reserveStock } from "./inventory/reserve-stock.ts";
@@ -7,10 +9,8 @@ import { orderLifecycle } from "./order-state/order-lifecycle.ts";
 import { cancelUnpaid } from "./order-timeout/cancel-unpaid.ts";
 import { schedulePaymentCheck } from "./order-timeout/schedule-payment-check.ts";
 import { grantPoints } from "./points/grant-points.ts";
-import type { ProcessorDefinition } from "./runtime/processor.ts";
 
-// Each definition is typed by its own input topic; the list holds them as the runtime sees them, untyped.
-export const PROCESSORS: readonly ProcessorDefinition[] = [
+export const PROCESSORS: readonly Processor[] = [
   reserveStock,
   restoreStock,
   grantPoints,
@@ -19,4 +19,7 @@ export const PROCESSORS: readonly ProcessorDefinition[] = [
   orderLifecycle,
   schedulePaymentCheck,
   cancelUnpaid,
-] as unknown as ProcessorDefinition[];
+];
+
+/** The SQL migrations of the processors' tables (stock, points, emails, order states). */
+export const MIGRATIONS = path.join(import.meta.dirname, "migrations");

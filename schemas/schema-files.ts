@@ -1,15 +1,15 @@
 /**
- * The Avro schemas in schemas/<domain>/<Event>.avsc, loaded and parsed. SLUICE_SCHEMAS_DIR points elsewhere
- * (a CI job checking a proposed change, a test).
+ * The Avro schemas in schemas/<domain>/<Event>.avsc, loaded and parsed; or in another folder (SLUICE_SCHEMAS_DIR,
+ * read by the runtime's config: a CI job checking a proposed change, a test).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type avro from "avsc";
-import { SluiceError } from "../processors/runtime/errors.ts";
+import { SluiceError } from "../topics/errors.ts";
 import { avroType } from "./avro-type.ts";
 
-export const SCHEMAS_DIR = process.env.SLUICE_SCHEMAS_DIR || path.dirname(fileURLToPath(import.meta.url));
+export const SCHEMAS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 export interface SchemaFile {
   /** The record's full name, e.g. `sluice.orders.OrderCreated`. */
@@ -20,7 +20,7 @@ export interface SchemaFile {
   type: avro.Type;
 }
 
-export function loadSchemaFiles(dir = SCHEMAS_DIR): Map<string, SchemaFile> {
+export function loadSchemaFiles(dir: string = SCHEMAS_DIR): Map<string, SchemaFile> {
   const schemas = new Map<string, SchemaFile>();
   for (const file of avscFiles(dir)) {
     const schema = parseSchemaFile(file);

@@ -3,9 +3,9 @@
  * level. `sluice schemas check` reports; `sluice schemas register` registers only when every subject passes.
  */
 import type avro from "avsc";
-import type { CompatibilityLevel, SchemaRegistryClient } from "../processors/runtime/serde/registry-client.ts";
 import { avroType } from "./avro-type.ts";
 import { compatibilityProblems } from "./compatibility.ts";
+import type { CompatibilityLevel, SchemaRegistryClient } from "./registry-client.ts";
 import type { SubjectSchema } from "./subjects.ts";
 
 export interface SubjectVerdict {

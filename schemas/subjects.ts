@@ -1,6 +1,6 @@
-/** Which schema goes under which subject: TopicNameStrategy, `<topic>-value`, for every catalog topic. */
-import { SluiceError } from "../processors/runtime/errors.ts";
-import { TOPICS } from "../topics/catalog.ts";
+/** Which schema goes under which subject: TopicNameStrategy, `<topic>-value`, for every topic of a catalog. */
+
+import { SluiceError } from "../topics/errors.ts";
 import type { BusinessTopic } from "../topics/topic.ts";
 import type { SchemaFile } from "./schema-files.ts";
 
@@ -13,8 +13,8 @@ export interface SubjectSchema {
 }
 
 export function subjectSchemas(
-  schemas: Map<string, SchemaFile>,
-  topics: readonly BusinessTopic[] = TOPICS,
+  schemas: ReadonlyMap<string, SchemaFile>,
+  topics: readonly BusinessTopic[],
 ): SubjectSchema[] {
   return topics.map((topic) => {
     const schema = schemas.get(topic.valueSchema);

@@ -1,26 +1,9 @@
 /**
- * The topic catalog: every topic of the reference domain, as code. `sluice topics apply` reconciles the cluster
- * with it; `sluice schemas register` registers each value schema under `<topic>-value`.
- *
- * Replication is 1 on the local single-node stack; set SLUICE_REPLICATION_FACTOR=3 for a real cluster.
+ * The reference domain's topic catalog, as code: its business topics. `sluice topics apply` creates them with the
+ * retry tiers and DLQs that the registered processors' routes derive, and the platform's delay tiers;
+ * `sluice schemas register` registers each value schema under `<topic>-value`.
  */
-import type { Duration } from "./duration.ts";
-import { type BusinessTopic, planBusinessTopic, planDelayTier, type TopicPlan } from "./topic.ts";
-
-const replicationFactor = Number(process.env.SLUICE_REPLICATION_FACTOR || 1);
-
-type Defaulted = "replicationFactor" | "compression" | "cleanupPolicy" | "consumers" | "compatibility";
-
-function topic(spec: Omit<BusinessTopic, Defaulted> & Partial<Pick<BusinessTopic, Defaulted>>): BusinessTopic {
-  return {
-    replicationFactor,
-    compression: "zstd",
-    cleanupPolicy: "delete",
-    compatibility: "BACKWARD",
-    consumers: [],
-    ...spec,
-  };
-}
+import { type BusinessTopic, businessTopic as topic } from "./topic.ts";
 
 export const TOPICS: readonly BusinessTopic[] = [
   topic({
@@ -29,12 +12,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "orderId",
     valueSchema: "sluice.orders.OrderCreated",
     retention: "7d",
-    consumers: [
-      { group: "inventory", retryTiers: ["5s", "1m"] },
-      { group: "points", retryTiers: ["5s", "1m", "10m"] },
-      { group: "email", retryTiers: ["5s", "1m", "10m"] },
-      { group: "order-timeout", retryTiers: ["5s", "1m"] },
-    ],
   }),
   topic({
     name: "orders.state",
@@ -42,7 +19,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "orderId",
     valueSchema: "sluice.orders.OrderStateChanged",
     retention: "7d",
-    consumers: [{ group: "order-state", retryTiers: ["1s", "10s", "1m"] }],
   }),
   topic({
     name: "orders.cancelled",
@@ -50,7 +26,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "orderId",
     valueSchema: "sluice.orders.OrderCancelled",
     retention: "7d",
-    consumers: [{ group: "inventory-restore", retryTiers: ["5s", "1m"] }],
   }),
   topic({
     name: "orders.payment-due",
@@ -58,7 +33,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "orderId",
     valueSchema: "sluice.orders.OrderPaymentDue",
     retention: "7d",
-    consumers: [{ group: "order-timeout-check", retryTiers: ["5s", "1m"] }],
   }),
   topic({
     name: "inventory.changes",
@@ -73,7 +47,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "emailId",
     valueSchema: "sluice.emails.EmailRequested",
     retention: "3d",
-    consumers: [{ group: "email-sender", retryTiers: ["5s", "1m", "10m"] }],
   }),
   topic({
     name: "users.status",
@@ -89,7 +62,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "videoId",
     valueSchema: "sluice.videos.VideoUploaded",
     retention: "7d",
-    consumers: [{ group: "video-transcoder", retryTiers: ["1m", "10m"] }],
   }),
   topic({
     name: "videos.processed",
@@ -104,7 +76,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "userId",
     valueSchema: "sluice.flashsale.FlashSalePurchase",
     retention: "1d",
-    consumers: [{ group: "flashsale-orders", retryTiers: ["1s", "10s"] }],
   }),
   topic({
     name: "config.updates",
@@ -123,7 +94,6 @@ export const TOPICS: readonly BusinessTopic[] = [
     valueSchema: "sluice.logs.LogEvent",
     retention: "3d",
     compression: "lz4",
-    consumers: [{ group: "log-sink", retryTiers: ["5s", "1m"] }],
   }),
   topic({
     name: "alerts",
@@ -131,25 +101,5 @@ export const TOPICS: readonly BusinessTopic[] = [
     key: "alertId",
     valueSchema: "sluice.alerts.Alert",
     retention: "30d",
-    consumers: [{ group: "alert-sink", retryTiers: ["5s", "1m"] }],
   }),
 ];
-
-/**
- * Fixed-delay tiers for `ctx.schedule`: a delay cascades down through them, and the last hop waits the exact
- * remainder. Each tier's records are due in arrival order, so a consumer only ever waits for a partition's head.
- * `0s` carries delays under a second straight to the router, which waits them out itself.
- */
-export const DELAY_TIERS: readonly Duration[] = ["0s", "1s", "10s", "1m", "10m", "1h"];
-const DELAY_PARTITIONS = 6;
-
-export function catalogPlan(topics: readonly BusinessTopic[] = TOPICS): TopicPlan[] {
-  return [
-    ...topics.flatMap(planBusinessTopic),
-    ...DELAY_TIERS.map((delay) => planDelayTier(delay, DELAY_PARTITIONS, replicationFactor)),
-  ];
-}
-
-export function topicByName(name: string, topics: readonly BusinessTopic[] = TOPICS): BusinessTopic | undefined {
-  return topics.find((t) => t.name === name);
-}

@@ -1,23 +1,25 @@
 /**
- * The shape of the topic catalog. A business topic declares its key, value schema and storage; each consumer
- * group declares its own retry tiers, from which its `<topic>.<group>.retry.<delay>` and `<topic>.<group>.dlq`
- * topics are derived (retries belong to a group, never to the topic).
+ * The shape of a topic catalog, and how topics are named and laid out on a cluster. A business topic declares its
+ * key, value schema and storage. Retries belong to a consumer group, never to the topic: each processor's route
+ * derives its group's `<topic>.<group>.retry.<delay>` tiers and `<topic>.<group>.dlq` (runtime/route.ts).
  */
-import type { CompatibilityLevel } from "../processors/runtime/serde/registry-client.ts";
 import { type Duration, toMs } from "./duration.ts";
 
-export type Compression = "zstd" | "lz4" | "snappy" | "gzip" | "producer" | "uncompressed";
+/** How a subject's schema may evolve (the Confluent registry's levels). */
+export type CompatibilityLevel =
+  | "NONE"
+  | "BACKWARD"
+  | "BACKWARD_TRANSITIVE"
+  | "FORWARD"
+  | "FORWARD_TRANSITIVE"
+  | "FULL"
+  | "FULL_TRANSITIVE";
 
-export interface ConsumerGroup {
-  group: string;
-  /** Delays of the retry tiers in order; after the last one a record goes to the DLQ. */
-  retryTiers: Duration[];
-}
+export type Compression = "zstd" | "lz4" | "snappy" | "gzip" | "producer" | "uncompressed";
 
 export interface BusinessTopic {
   name: string;
   partitions: number;
-  replicationFactor: number;
   /** The value field that keys every record: the entity whose order matters. */
   key: string;
   /** Full name of the Avro record in schemas/ (subject `<topic>-value`). */
@@ -28,7 +30,13 @@ export interface BusinessTopic {
   /** How long records are kept; compacted topics keep the latest per key regardless. */
   retention: Duration | "forever";
   compression: Compression;
-  consumers: ConsumerGroup[];
+}
+
+/** A business topic with the catalog's usual settings filled in: a declaration says only what differs. */
+export function businessTopic(
+  spec: Pick<BusinessTopic, "name" | "partitions" | "key" | "valueSchema" | "retention"> & Partial<BusinessTopic>,
+): BusinessTopic {
+  return { compression: "zstd", cleanupPolicy: "delete", compatibility: "BACKWARD", ...spec };
 }
 
 export type TopicRole = "business" | "retry" | "dlq" | "delay";
@@ -47,6 +55,7 @@ export const dlqTopicName = (topic: string, group: string) => `${topic}.${group}
 export const delayTopicName = (delay: Duration) => `sluice.delay.${delay}`;
 
 const DLQ_RETENTION: Duration = "30d";
+const DELAY_RETENTION: Duration = "7d";
 
 export function configsOf(policy: "delete" | "compact", retention: Duration | "forever", compression: Compression) {
   return {
@@ -56,35 +65,46 @@ export function configsOf(policy: "delete" | "compact", retention: Duration | "f
   };
 }
 
-/** Every topic the catalog implies: business topics, then each group's retry tiers and DLQ. */
-export function planBusinessTopic(topic: BusinessTopic): TopicPlan[] {
-  const own: TopicPlan = {
+export function planBusinessTopic(topic: BusinessTopic, replicationFactor: number): TopicPlan {
+  return {
     name: topic.name,
     role: "business",
     partitions: topic.partitions,
-    replicationFactor: topic.replicationFactor,
+    replicationFactor,
     configs: configsOf(topic.cleanupPolicy, topic.retention, topic.compression),
   };
-  const derived = topic.consumers.flatMap(({ group, retryTiers }) => [
+}
+
+/**
+ * A group's retry tiers and DLQ for its input `topic`. They have the input's partitions, so a key's retries sit
+ * in the same partition number as its records, and a member that owns one owns the other.
+ */
+export function planGroupTopics(
+  topic: BusinessTopic,
+  group: string,
+  retryTiers: readonly Duration[],
+  replicationFactor: number,
+): TopicPlan[] {
+  const { name, partitions, compression } = topic;
+  return [
     ...retryTiers.map(
       (delay): TopicPlan => ({
-        name: retryTopicName(topic.name, group, delay),
+        name: retryTopicName(name, group, delay),
         role: "retry",
-        partitions: topic.partitions,
-        replicationFactor: topic.replicationFactor,
+        partitions,
+        replicationFactor,
         // A retry tier is a queue, not a table: never compacted, whatever its source is.
-        configs: configsOf("delete", topic.retention === "forever" ? "7d" : topic.retention, topic.compression),
+        configs: configsOf("delete", topic.retention === "forever" ? "7d" : topic.retention, compression),
       }),
     ),
     {
-      name: dlqTopicName(topic.name, group),
-      role: "dlq" as const,
-      partitions: topic.partitions,
-      replicationFactor: topic.replicationFactor,
-      configs: configsOf("delete", DLQ_RETENTION, topic.compression),
+      name: dlqTopicName(name, group),
+      role: "dlq",
+      partitions,
+      replicationFactor,
+      configs: configsOf("delete", DLQ_RETENTION, compression),
     },
-  ]);
-  return [own, ...derived];
+  ];
 }
 
 export function planDelayTier(delay: Duration, partitions: number, replicationFactor: number): TopicPlan {
@@ -93,6 +113,10 @@ export function planDelayTier(delay: Duration, partitions: number, replicationFa
     role: "delay",
     partitions,
     replicationFactor,
-    configs: configsOf("delete", "7d", "zstd"),
+    configs: configsOf("delete", DELAY_RETENTION, "zstd"),
   };
+}
+
+export function topicByName(name: string, topics: readonly BusinessTopic[]): BusinessTopic | undefined {
+  return topics.find((t) => t.name === name);
 }

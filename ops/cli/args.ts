@@ -1,6 +1,6 @@
 /** Argument parsing shared by the CLI's commands: node's parseArgs, with errors a user can act on. */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { UsageError } from "../../processors/runtime/errors.ts";
+import { UsageError } from "../../topics/errors.ts";
 
 export function parse<T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T) {
   try {

@@ -3,7 +3,7 @@
  * The `sluice` CLI. A user's mistake gets one line on stderr and exit 2; a failure gets one line and exit 1.
  * Stack traces are for SLUICE_DEBUG=1 only.
  */
-import { SluiceError, UsageError } from "../../processors/runtime/errors.ts";
+import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { runCommand } from "./commands/run.ts";
 import { schemasCommand } from "./commands/schemas.ts";
 import { stackCommand } from "./commands/stack.ts";
@@ -46,7 +46,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const code = (error as { code?: unknown }).code;
-    const usage = error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
+    const usage =
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
     const message = error instanceof Error ? error.message : String(error);
     const tag = error instanceof SluiceError ? ` [${error.code}]` : "";
     console.error(`sluice: ${usage ? message : `${message}${tag}`}`);

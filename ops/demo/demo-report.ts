@@ -2,12 +2,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { RUN_DIR } from "../stack/paths.ts";
+import { runtimeConfig } from "../../runtime/index.ts";
+import { stackConfig } from "../stack/stack-config.ts";
 
 const port = Number(process.argv[2] || 9400);
-const { orders } = JSON.parse(readFileSync(path.join(RUN_DIR, "demo-orders.json"), "utf8")) as { orders: string[] };
-const db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
+const demoOrders = path.join(stackConfig().runDir, "demo-orders.json");
+const { orders } = JSON.parse(readFileSync(demoOrders, "utf8")) as { orders: string[] };
+const db = new pg.Pool({ connectionString: runtimeConfig().databaseUrl });
 try {
   const states = await db.query<{ state: string; n: string }>(
     "SELECT state, count(*) AS n FROM order_states WHERE order_id = ANY($1) GROUP BY 1 ORDER BY 1",

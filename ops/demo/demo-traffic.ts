@@ -8,14 +8,14 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
-import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
-import type { OrderCreated, OrderState, OrderStateChanged } from "../../schemas/types.generated.ts";
-import { RUN_DIR } from "../stack/paths.ts";
+import { AvroSerde, CatalogProducer, integerVar, librdkafka, runtimeConfig } from "../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
+import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import type { OrderCreated, OrderState, OrderStateChanged, TopicValues } from "../../schemas/types.generated.ts";
+import { TOPICS } from "../../topics/catalog.ts";
+import { stackConfig } from "../stack/stack-config.ts";
 
-const ORDERS = Number(process.env.SLUICE_DEMO_ORDERS || 12);
+const ORDERS = integerVar(process.env, "SLUICE_DEMO_ORDERS", 12);
 const SKUS = ["sku-tee", "sku-mug", "sku-cap", "sku-socks"];
 const FLAKY_ORDER = 2;
 const isUnpaid = (i: number) => i % 4 === 3;
@@ -33,8 +33,14 @@ function order(i: number, run: string, now: number): OrderCreated {
 }
 
 const run = randomUUID().slice(0, 6);
-const producer = createProducer(createKafka("sluice-demo"));
-const catalog = new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient()));
+const config = runtimeConfig();
+const producer = librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-demo" }).producer();
+const catalog = new CatalogProducer<TopicValues>({
+  producer,
+  serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
+  topics: TOPICS,
+  schemas: loadSchemaFiles(config.schemasDir),
+});
 await producer.connect();
 try {
   const now = Date.now();
@@ -49,8 +55,9 @@ try {
     })),
   );
   await catalog.send("orders.state", changes);
-  mkdirSync(RUN_DIR, { recursive: true });
-  writeFileSync(path.join(RUN_DIR, "demo-orders.json"), JSON.stringify({ run, orders: orders.map((o) => o.orderId) }));
+  const { runDir } = stackConfig();
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, "demo-orders.json"), JSON.stringify({ run, orders: orders.map((o) => o.orderId) }));
   console.log(
     `[demo] produced ${orders.length} orders (run ${run}): ${orders.filter((_, i) => isUnpaid(i)).length} stay unpaid, ` +
       `order ${orders[FLAKY_ORDER]?.orderId} belongs to a customer whose mail server is flaky`,

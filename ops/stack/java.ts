@@ -2,6 +2,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { SluiceError } from "../../topics/errors.ts";
+import { stackConfig } from "./stack-config.ts";
 
 export interface Jdk {
   home: string;
@@ -11,7 +13,7 @@ export interface Jdk {
 
 export function findJdk(minMajor = 17): Jdk {
   const candidates = [
-    process.env.JAVA_HOME,
+    stackConfig().javaHome,
     javaOnPath(),
     ...(existsSync("/usr/lib/jvm") ? readdirSync("/usr/lib/jvm").map((d) => path.join("/usr/lib/jvm", d)) : []),
   ].filter((home): home is string => Boolean(home));
@@ -21,7 +23,10 @@ export function findJdk(minMajor = 17): Jdk {
     const major = javaMajor(java);
     if (major >= minMajor) return { home, java, major };
   }
-  throw new Error(`no JDK ${minMajor}+ found: set JAVA_HOME (looked in ${candidates.join(", ") || "nothing"})`);
+  throw new SluiceError(
+    "STACK_START_FAILED",
+    `no JDK ${minMajor}+ found: set JAVA_HOME (looked in ${candidates.join(", ") || "nothing"})`,
+  );
 }
 
 function javaOnPath(): string | undefined {

@@ -7,12 +7,11 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "no
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { DIST_DIR, ROOT } from "./paths.ts";
-
-const REPOSITORY = (process.env.MAVEN_REPOSITORY_URL || "https://repo.maven.apache.org/maven2").replace(/\/+$/, "");
+import { ROOT, stackConfig } from "./stack-config.ts";
 
 export function kafkaLibs(version: string): string {
-  const libs = path.join(DIST_DIR, `kafka-${version}`, "libs");
+  const { distDir } = stackConfig();
+  const libs = path.join(distDir, `kafka-${version}`, "libs");
   if (!existsSync(path.join(libs, `kafka_2.13-${version}.jar`))) {
     execFileSync(
       "mvn",
@@ -23,7 +22,7 @@ export function kafkaLibs(version: string): string {
         path.join(ROOT, "ops/stack/pom.xml"),
         "package",
         `-Dkafka.version=${version}`,
-        `-Ddist.dir=${DIST_DIR}`,
+        `-Ddist.dir=${distDir}`,
       ],
       { stdio: ["ignore", "inherit", "inherit"] },
     );
@@ -40,12 +39,13 @@ export interface ZipArtifact {
 
 /** Downloads and unpacks a zip artifact once; returns the folder it was unpacked into. */
 export async function unpackedZip(zip: ZipArtifact): Promise<string> {
+  const { distDir, mavenRepository } = stackConfig();
   const name = `${zip.artifact}-${zip.version}${zip.classifier ? `-${zip.classifier}` : ""}`;
-  const target = path.join(DIST_DIR, name);
+  const target = path.join(distDir, name);
   if (existsSync(path.join(target, ".unpacked"))) return target;
-  mkdirSync(DIST_DIR, { recursive: true });
-  const url = `${REPOSITORY}/${zip.group.replaceAll(".", "/")}/${zip.artifact}/${zip.version}/${name}.zip`;
-  const file = path.join(DIST_DIR, `${name}.zip`);
+  mkdirSync(distDir, { recursive: true });
+  const url = `${mavenRepository}/${zip.group.replaceAll(".", "/")}/${zip.artifact}/${zip.version}/${name}.zip`;
+  const file = path.join(distDir, `${name}.zip`);
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`download failed: ${url} answered ${response.status}`);
   await pipeline(Readable.fromWeb(response.body), createWriteStream(`${file}.part`));

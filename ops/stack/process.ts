@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LOG_DIR, RUN_DIR } from "./paths.ts";
+import { stackConfig } from "./stack-config.ts";
 
 export interface SpawnSpec {
   command: string;
@@ -18,12 +18,12 @@ export interface SpawnSpec {
   gid?: number;
 }
 
-export const logFile = (name: string) => path.join(LOG_DIR, `${name}.log`);
-const pidFile = (name: string) => path.join(RUN_DIR, `${name}.pid`);
+export const logFile = (name: string) => path.join(stackConfig().logDir, `${name}.log`);
+const pidFile = (name: string) => path.join(stackConfig().runDir, `${name}.pid`);
 
 export function startDetached(name: string, spec: SpawnSpec): number {
-  mkdirSync(LOG_DIR, { recursive: true });
-  mkdirSync(RUN_DIR, { recursive: true });
+  mkdirSync(stackConfig().logDir, { recursive: true });
+  mkdirSync(stackConfig().runDir, { recursive: true });
   const out = openSync(logFile(name), "a");
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
@@ -63,12 +63,12 @@ export async function stopOwned(name: string, graceMs = 30_000): Promise<boolean
 
 /** Marks a machine service (PostgreSQL, Redis) that `up` started, so that `down` stops it again. */
 export function markStarted(name: string): void {
-  mkdirSync(RUN_DIR, { recursive: true });
-  writeFileSync(path.join(RUN_DIR, `${name}.started`), new Date().toISOString());
+  mkdirSync(stackConfig().runDir, { recursive: true });
+  writeFileSync(path.join(stackConfig().runDir, `${name}.started`), new Date().toISOString());
 }
 
 export function takeStartedMark(name: string): boolean {
-  const mark = path.join(RUN_DIR, `${name}.started`);
+  const mark = path.join(stackConfig().runDir, `${name}.started`);
   if (!existsSync(mark)) return false;
   rmSync(mark);
   return true;

@@ -1,6 +1,6 @@
 /** `sluice stack up | down | status`: the local stack as one unit. */
 import { setTimeout as sleep } from "node:timers/promises";
-import { SluiceError } from "../../processors/runtime/errors.ts";
+import { SluiceError } from "../../topics/errors.ts";
 import type { Component, Health } from "./component.ts";
 import { elasticsearchComponent } from "./components/elasticsearch.ts";
 import { kafkaComponent } from "./components/kafka.ts";

@@ -1,18 +1,16 @@
 /** Every new order asks for a confirmation email on emails.outbound; the email id is derived from the order. */
+
+import { defineProcessor } from "../define.ts";
 import { validOrder } from "../order-rules.ts";
-import { defineProcessor } from "../runtime/processor.ts";
 
 /** Cents as an amount with two decimals, exactly (a bigint never rounds). */
 const amount = (cents: bigint) => `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
 
 export const orderConfirmation = defineProcessor({
   name: "email",
-  group: "email",
   input: "orders.created",
   outputs: ["emails.outbound"],
   delivery: "exactly-once",
-  retry: "non-blocking",
-  keyConcurrency: 16,
   async handler(order, ctx) {
     const { orderId, userId, totalCents, currency } = validOrder(order.value);
     const emailId = `order-confirmation:${orderId}`;

@@ -4,30 +4,26 @@
  * events go out in the Kafka transaction that commits the order's offset. A crash anywhere leaves either
  * nothing or everything, and a redelivered order finds its reservation done and re-emits the same events.
  */
+import { transactionOf } from "../../runtime/index.ts";
+import { defineProcessor } from "../define.ts";
 import { validOrder } from "../order-rules.ts";
-import { transactionOf } from "../runtime/ledger/ledger.ts";
-import { defineProcessor } from "../runtime/processor.ts";
-
-/** Stock a SKU starts with the first time an order mentions it (the demo has no restocking service). */
-const INITIAL_STOCK = Number(process.env.SLUICE_INITIAL_STOCK || 1_000_000);
+import { domainSettings } from "../settings.ts";
 
 export const reserveStock = defineProcessor({
   name: "inventory",
-  group: "inventory",
   input: "orders.created",
   outputs: ["inventory.changes"],
   delivery: "exactly-once",
-  retry: "non-blocking",
-  keyConcurrency: 16,
+  retryTiers: ["5s", "1m"],
   ledger: "postgres",
   async handler(order, ctx) {
     const { orderId, items } = validOrder(order.value);
     await ctx.once(`reserve:${orderId}`, async (scope) => {
-      const db = transactionOf(scope, "inventory");
+      const db = transactionOf(scope);
       for (const item of items) {
         await db.query("INSERT INTO stock (sku, quantity) VALUES ($1, $2) ON CONFLICT (sku) DO NOTHING", [
           item.sku,
-          INITIAL_STOCK,
+          domainSettings().initialStock,
         ]);
         await db.query("UPDATE stock SET quantity = quantity - $2 WHERE sku = $1", [item.sku, item.quantity]);
         await db.query("INSERT INTO stock_reservations (order_id, sku, quantity) VALUES ($1, $2, $3)", [

@@ -1,20 +1,18 @@
 /** A cancelled order gives its reserved stock back, once, in the same PostgreSQL transaction as its ledger entry. */
-import { transactionOf } from "../runtime/ledger/ledger.ts";
-import { defineProcessor } from "../runtime/processor.ts";
+import { transactionOf } from "../../runtime/index.ts";
+import { defineProcessor } from "../define.ts";
 
 export const restoreStock = defineProcessor({
   name: "inventory-restore",
-  group: "inventory-restore",
   input: "orders.cancelled",
   outputs: ["inventory.changes"],
   delivery: "exactly-once",
-  retry: "non-blocking",
-  keyConcurrency: 16,
+  retryTiers: ["5s", "1m"],
   ledger: "postgres",
   async handler(cancelled, ctx) {
     const { orderId } = cancelled.value;
     const released = await ctx.once(`restore:${orderId}`, async (scope) => {
-      const db = transactionOf(scope, "inventory");
+      const db = transactionOf(scope);
       const { rows } = await db.query<{ sku: string; quantity: number }>(
         "UPDATE stock_reservations SET released_at = now() WHERE order_id = $1 AND released_at IS NULL RETURNING sku, quantity",
         [orderId],

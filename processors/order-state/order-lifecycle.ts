@@ -4,10 +4,9 @@
  * the tiers and the order's later states wait behind it, while other orders keep flowing. A repeated or older
  * state is a duplicate and is ignored; a transition the lifecycle forbids goes to the DLQ.
  */
+import { PermanentError, RetryableError, transactionOf } from "../../runtime/index.ts";
 import type { OrderState } from "../../schemas/types.generated.ts";
-import { PermanentError, RetryableError } from "../runtime/failure.ts";
-import { transactionOf } from "../runtime/ledger/ledger.ts";
-import { defineProcessor } from "../runtime/processor.ts";
+import { defineProcessor } from "../define.ts";
 
 const NEXT: Record<OrderState, readonly OrderState[]> = {
   CREATED: ["PAID", "CANCELLED"],
@@ -33,17 +32,14 @@ export function transition(
 
 export const orderLifecycle = defineProcessor({
   name: "order-state",
-  group: "order-state",
   input: "orders.state",
-  outputs: [],
-  delivery: "at-least-once",
   retry: "key-ordered",
-  keyConcurrency: 16,
+  retryTiers: ["1s", "10s", "1m"],
   ledger: "postgres",
   async handler(change, ctx) {
     const { orderId, state } = change.value;
     await ctx.once(`state:${change.headers["event-id"]}`, async (scope) => {
-      const db = transactionOf(scope, "order-state");
+      const db = transactionOf(scope);
       const { rows } = await db.query<{ state: OrderState }>(
         "SELECT state FROM order_states WHERE order_id = $1 FOR UPDATE",
         [orderId],

@@ -3,22 +3,20 @@
  * stock, and the CANCELLED state); a paid order is left alone. The decision is taken once per order and
  * remembered, so a redelivered deadline produces the same records.
  */
-import { transactionOf } from "../runtime/ledger/ledger.ts";
-import { defineProcessor } from "../runtime/processor.ts";
+import { transactionOf } from "../../runtime/index.ts";
+import { defineProcessor } from "../define.ts";
 
 export const cancelUnpaid = defineProcessor({
   name: "order-timeout-check",
-  group: "order-timeout-check",
   input: "orders.payment-due",
   outputs: ["orders.cancelled", "orders.state"],
   delivery: "exactly-once",
-  retry: "non-blocking",
-  keyConcurrency: 16,
+  retryTiers: ["5s", "1m"],
   ledger: "postgres",
   async handler(due, ctx) {
     const { orderId } = due.value;
     const cancel = await ctx.once(`timeout:${orderId}`, async (scope) => {
-      const db = transactionOf(scope, "order-timeout");
+      const db = transactionOf(scope);
       const { rows } = await db.query<{ state: string }>("SELECT state FROM order_states WHERE order_id = $1", [
         orderId,
       ]);

@@ -15,26 +15,22 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import path from "node:path";
+// The baselines measure clients as a raw loop uses them: the bench is the one place outside the runtime's Kafka
+// adapter that imports them.
+import kafkaClient from "@confluentinc/kafka-javascript";
 import kafkajs from "kafkajs";
-import { applyTopics } from "../../ops/cli/commands/topics.ts";
-import { KAFKA_VERSION } from "../../ops/stack/components/kafka.ts";
 import { findJdk } from "../../ops/stack/java.ts";
-import { DIST_DIR } from "../../ops/stack/paths.ts";
+import { kafkaLibs } from "../../ops/stack/maven.ts";
 import { stackComponents } from "../../ops/stack/stack.ts";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { newEventHeaders } from "../../processors/runtime/headers.ts";
-import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
-import { loadSchemaFiles } from "../../schemas/schema-files.ts";
-import { valueSubject } from "../../schemas/subjects.ts";
+import { stackConfig } from "../../ops/stack/stack-config.ts";
+import { applyTopics } from "../../ops/topics/apply-topics.ts";
+import { AvroSerde, CatalogProducer, runtimeConfig } from "../../runtime/index.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 import { planBusinessTopic } from "../../topics/topic.ts";
-import { consumeUntil, deleteTopics } from "../support/kafka.ts";
-import { produceMany } from "../support/runtime.ts";
+import { consumeUntil, kafka } from "../support/kafka.ts";
+import { createTopics, dropTopics, produceMany, registry, schemas } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
-import { BENCH_ROUNDS, benchTopics, isFailingKey } from "./bench-processors.ts";
+import { BENCH_ROUNDS, benchProcessors, benchTopics, isFailingKey } from "./bench-processors.ts";
 
 const N = Number(process.env.BENCH_RECORDS || 200_000);
 const json = process.argv.includes("--json");
@@ -45,9 +41,8 @@ const log = (line: string) => {
 
 const id = randomUUID().slice(0, 8);
 const { names, topics } = benchTopics(id);
-const registry = new SchemaRegistryClient();
-const schema = loadSchemaFiles().get("sluice.orders.OrderCreated")!;
-const brokers = endpointsFromEnv().kafkaBrokers;
+const schema = schemas.get("sluice.orders.OrderCreated")!;
+const brokers = runtimeConfig().kafkaBrokers;
 const MODULE = "test/bench/bench-processors.ts";
 
 function order(i: number, createdAt: number): OrderCreated {
@@ -66,15 +61,15 @@ function order(i: number, createdAt: number): OrderCreated {
 }
 
 /** One admin client for all the polling: the driver must not take CPU from what it measures. */
-let admin: ReturnType<ReturnType<typeof createKafka>["admin"]> | undefined;
+let admin: ReturnType<typeof kafka.admin> | undefined;
 
 async function committed(groupId: string, topic: string): Promise<number> {
   if (!admin) {
-    admin = createKafka("sluice-bench-admin").admin();
+    admin = kafka.admin();
     await admin.connect();
   }
-  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  const offsets = await admin.committedOffsets(groupId, [topic]);
+  return offsets.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 /** Records per second for `groupId` to commit all N input records, timed from its first commit. */
@@ -105,27 +100,24 @@ async function producePaced(
   tickMs: number,
   value: (i: number) => OrderCreated,
 ) {
-  const serde = new AvroSerde(registry);
-  const producer = createProducer(createKafka("sluice-bench-paced"), { "linger.ms": 1 });
+  const producer = kafka.producer({ lingerMs: 1 });
   await producer.connect();
+  const catalog = new CatalogProducer<Record<string, OrderCreated>>({
+    producer,
+    serde: new AvroSerde(registry),
+    topics,
+    schemas,
+  });
+  const sends: Promise<unknown>[] = [];
   try {
     for (let tick = 0; tick < ticks; tick++) {
       const tickStart = Date.now();
-      const messages = await Promise.all(
-        Array.from({ length: perTick }, async (_, j) => {
-          const v = value(tick * perTick + j);
-          return {
-            key: v.orderId,
-            value: await serde.encode(valueSubject(topic), schema, v),
-            headers: newEventHeaders(Date.now()),
-          };
-        }),
-      );
-      // Not awaited: the next tick must not wait for this one's acknowledgement.
-      producer.send({ topic, messages }).catch(() => {});
+      const values = Array.from({ length: perTick }, (_, j) => value(tick * perTick + j));
+      // Not awaited here: the next tick must not wait for this one's acknowledgement.
+      sends.push(catalog.send(topic, values).catch(() => {}));
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, tickMs - (Date.now() - tickStart))));
     }
-    await producer.flush({ timeout: 10_000 });
+    await Promise.all(sends);
   } finally {
     await producer.disconnect();
   }
@@ -183,17 +175,21 @@ async function latencyAt(name: string, rate: number, seconds: number): Promise<{
   await host.ready();
   const latencies: number[] = [];
   const serde = new AvroSerde(registry);
-  const consumer = createKafka("sluice-bench-latency").consumer({
-    kafkaJS: { groupId: `bench-latency-${name}-${id}`, fromBeginning: false, autoCommit: false },
+  const consumer = kafka.consumer({
+    groupId: `bench-latency-${name}-${id}`,
+    fromBeginning: false,
+    autoCommit: false,
+    readCommitted: true,
   });
   await consumer.connect();
-  await consumer.subscribe({ topics: [names.output] });
+  await consumer.subscribe([names.output]);
   const from = Date.now();
   await consumer.run({
-    eachBatch: async ({ batch }) => {
+    partitionsAtOnce: 12,
+    eachBatch: async ({ records }) => {
       const now = Date.now();
-      for (const m of batch.messages) {
-        const { value } = await serde.decode<OrderCreated>(m.value!, schema.type);
+      for (const record of records) {
+        const { value } = await serde.decode<OrderCreated>(record.value as Buffer, schema.type);
         const createdAt = Number(value.createdAt);
         if (createdAt >= from) latencies.push(now - createdAt);
       }
@@ -234,7 +230,7 @@ async function delayLateness(): Promise<{ p99: number; early: number; count: num
 
 async function kafkajsLoop(): Promise<number> {
   const target = `bench.${id}.kafkajs`;
-  await applyTopics(planBusinessTopic({ ...topics[1]!, name: target }), { dryRun: false });
+  await applyTopics(kafka, [planBusinessTopic({ ...topics[1]!, name: target }, 1)], { dryRun: false });
   const client = new kafkajs.Kafka({ clientId: "bench-kafkajs", brokers, logLevel: kafkajs.logLevel.NOTHING });
   const producer = client.producer({ idempotent: true });
   const consumer = client.consumer({ groupId: `bench-kafkajs-${id}` });
@@ -253,16 +249,18 @@ async function kafkajsLoop(): Promise<number> {
   const rps = await drainRate(`bench-kafkajs-${id}`, names.input, N);
   await consumer.disconnect();
   await producer.disconnect();
-  await deleteTopics([target]);
+  await dropTopics([{ ...topics[1]!, name: target }]);
   return rps;
 }
 
 async function clientRelay(): Promise<number> {
   const target = `bench.${id}.relay`;
-  await applyTopics(planBusinessTopic({ ...topics[1]!, name: target }), { dryRun: false });
-  const kafka = createKafka("bench-client-relay");
-  const producer = createProducer(kafka, { "linger.ms": 5 });
-  const consumer = kafka.consumer({
+  await applyTopics(kafka, [planBusinessTopic({ ...topics[1]!, name: target }, 1)], { dryRun: false });
+  const client = new kafkaClient.KafkaJS.Kafka({
+    kafkaJS: { clientId: "bench-client-relay", brokers, logLevel: kafkaClient.KafkaJS.logLevel.ERROR },
+  });
+  const producer = client.producer({ partitioner: "murmur2_random", "linger.ms": 5, kafkaJS: { idempotent: true } });
+  const consumer = client.consumer({
     "js.consumer.max.batch.size": 500,
     "queued.min.messages": 2_000,
     kafkaJS: { groupId: `bench-relay-${id}`, fromBeginning: true, autoCommitInterval: 500 },
@@ -282,13 +280,14 @@ async function clientRelay(): Promise<number> {
   const rps = await drainRate(`bench-relay-${id}`, names.input, N);
   await consumer.disconnect();
   await producer.disconnect();
-  await deleteTopics([target]);
+  await dropTopics([{ ...topics[1]!, name: target }]);
   return rps;
 }
 
 function javaCeiling(recordSize: number): { producer: number; consumer: number } {
   const topic = `bench.${id}.java`;
-  const classpath = `${path.join(DIST_DIR, `kafka-${KAFKA_VERSION}`, "libs")}/*`;
+  // Kafka's own tools, resolved through the project's Maven build (ops/stack/pom.xml) whoever started the broker.
+  const classpath = `${kafkaLibs(stackConfig().kafkaVersion)}/*`;
   const tool = (name: string, args: string[]) =>
     execFileSync(
       findJdk(17).java,
@@ -355,15 +354,11 @@ async function main(): Promise<void> {
   const health = await Promise.all(stackComponents().map((c) => c.probe()));
   if (!health.every((h) => h.healthy))
     throw new Error("the local stack is not healthy: run `npx sluice stack up` first");
-  const plans = topics.flatMap(planBusinessTopic);
-  await applyTopics(plans, { dryRun: false });
-  for (const t of topics) await registry.register(valueSubject(t.name), schema.text);
+  const rounds = Array.from({ length: BENCH_ROUNDS }, (_, round) => benchProcessors(id, round)).flat();
+  await createTopics(topics, rounds);
   try {
     log(`bench ${id}: ${N} records, 12 partitions`);
-    const recordSize = await produceMany(names.input, schema, N, (i) => ({
-      key: `bench-order-${i}`,
-      value: order(i, Date.now()),
-    }));
+    const recordSize = await produceMany(topics[0]!, N, (i) => order(i, Date.now()));
     log(`  produced ${N} records of ${recordSize.toFixed(0)} bytes (Avro, wire format)`);
     const only = process.argv[process.argv.indexOf("--only") + 1];
     if (process.argv.includes("--only")) {
@@ -449,7 +444,7 @@ async function main(): Promise<void> {
       );
       console.log(`alo_p50_ms / alo_p99_ms  ${figures.alo_p50_ms} / ${figures.alo_p99_ms}`);
       console.log(`eos_p99_ms               ${figures.eos_p99_ms}`);
-      console.log(`rss_mb                   ${figures.rss_mb}`.padEnd(35) + `≤ 300 (${target(figures.rss_mb <= 300)})`);
+      console.log(`${`rss_mb                   ${figures.rss_mb}`.padEnd(35)}≤ 300 (${target(figures.rss_mb <= 300)})`);
       console.log(
         `delay_lateness_p99_ms    ${figures.delay_lateness_p99_ms}`.padEnd(35) +
           `≤ 50 (${target(figures.delay_lateness_p99_ms <= 50)}); early: ${figures.delay_early}`,
@@ -466,8 +461,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await admin?.disconnect();
-    await deleteTopics(plans.map((p) => p.name)).catch(() => {});
-    for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
+    await dropTopics(topics).catch(() => {});
   }
 }
 

@@ -4,27 +4,31 @@
  * 64-bit longs from other languages, and orders the business cannot have.
  */
 import { createHash, randomUUID } from "node:crypto";
-import kafkajs from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reserveStock } from "../../processors/inventory/reserve-stock.ts";
 import { grantPoints } from "../../processors/points/grant-points.ts";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { RetryableError } from "../../processors/runtime/failure.ts";
-import type { RecordHeaders } from "../../processors/runtime/headers.ts";
-import { ProcessorHost } from "../../processors/runtime/host.ts";
-import { PostgresLedger } from "../../processors/runtime/ledger/postgres-ledger.ts";
-import type { InputRecord, ProcessorDefinition } from "../../processors/runtime/processor.ts";
-import type { ProcessorRunner } from "../../processors/runtime/runner.ts";
-import { frame } from "../../processors/runtime/serde/wire-format.ts";
+import { MIGRATIONS } from "../../processors/registry.ts";
+import {
+  frame,
+  PostgresLedger,
+  type Processor,
+  ProcessorHost,
+  type ProcessorRunner,
+  processorsFor,
+  type RecordHeaders,
+  RetryableError,
+  runtimeConfig,
+} from "../../runtime/index.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 import { TOPICS } from "../../topics/catalog.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
-import { consumeUntil, produceRaw, type RawRecord } from "../support/kafka.ts";
-import { dropTopics, eventually, registry, schemas, startRunner, testTopic } from "../support/runtime.ts";
+import { consumeUntil, kafka, produceRaw, type RawRecord } from "../support/kafka.ts";
+import { createTopics, dropTopics, eventually, registry, schemas, startRunner, testTopic } from "../support/runtime.ts";
 
 const ORDER_SCHEMA = "sluice.orders.OrderCreated";
+const orders = processorsFor<Record<string, OrderCreated>>();
 const orderSchema = schemas.get(ORDER_SCHEMA)!;
 
 /** Avro, written by hand as another language's library writes it: zigzag varints, length-prefixed strings. */
@@ -74,25 +78,25 @@ describe.each(["at-least-once", "exactly-once"] as const)("bad input from other 
   const tier = () => `${input.name}.g.retry.1s`;
 
   beforeAll(async () => {
-    input = await testTopic(`bad-${delivery}`, { valueSchema: ORDER_SCHEMA, retryTiers: ["1s"] });
+    input = await testTopic(`bad-${delivery}`, { valueSchema: ORDER_SCHEMA });
     output = await testTopic(`bad-${delivery}-out`, { valueSchema: ORDER_SCHEMA });
     schemaId = (await registry.lookup(valueSubject(input.name), orderSchema.text))!;
-    const relay: ProcessorDefinition<never> = {
+    const relay = orders.defineProcessor({
       name: `relay-${delivery}`,
       group: "g",
-      input: input.name as never,
-      outputs: [output.name as never],
+      input: input.name,
+      outputs: [output.name],
       delivery,
-      retry: "non-blocking",
+      retryTiers: ["1s"],
       keyConcurrency: 4,
-      async handler(record: InputRecord<OrderCreated>, ctx) {
+      async handler(record, ctx) {
         handled.push({ orderId: record.value.orderId, attempt: record.attempt });
         if (record.value.orderId.startsWith("fail-once") && record.attempt === 1) {
           throw new RetryableError("fails on its first attempt");
         }
-        await ctx.send(output.name as never, record.key, record.value as never);
+        await ctx.send(output.name, record.key, record.value);
       },
-    };
+    });
     runner = await startRunner(relay, [input, output]);
   });
 
@@ -207,22 +211,9 @@ describe.each(["at-least-once", "exactly-once"] as const)("bad input from other 
 });
 
 describe("a partition that cannot write is reported, never stalled silently", () => {
-  const admin = new kafkajs.Kafka({
-    clientId: "sluice-test-configs",
-    brokers: endpointsFromEnv().kafkaBrokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin();
+  const admin = kafka.admin();
   const setMaxMessageBytes = (topic: string, bytes: number) =>
-    admin.alterConfigs({
-      validateOnly: false,
-      resources: [
-        {
-          type: kafkajs.ConfigResourceTypes.TOPIC,
-          name: topic,
-          configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
-        },
-      ],
-    });
+    admin.setTopicConfig(topic, "max.message.bytes", String(bytes));
   let host: ProcessorHost | undefined;
   let input: BusinessTopic;
 
@@ -234,24 +225,29 @@ describe("a partition that cannot write is reported, never stalled silently", ()
 
   it("shows a DLQ that refuses every copy in /health/ready and a metric, and resumes once it accepts", async () => {
     await admin.connect();
-    input = await testTopic("stall", { valueSchema: ORDER_SCHEMA, retryTiers: ["1s"] });
-    const dlq = `${input.name}.g.dlq`;
-    await setMaxMessageBytes(dlq, 200); // smaller than any copy, even a stub
+    input = await testTopic("stall", { valueSchema: ORDER_SCHEMA });
     const handled: string[] = [];
-    const definition: ProcessorDefinition<never> = {
+    const definition = orders.defineProcessor({
       name: "stall-victim",
       group: "g",
-      input: input.name as never,
-      outputs: [],
-      delivery: "at-least-once",
-      retry: "non-blocking",
-      async handler(record: InputRecord<OrderCreated>) {
+      input: input.name,
+      retryTiers: ["1s"],
+      keyConcurrency: 1,
+      async handler(record) {
         handled.push(record.value.orderId);
       },
-    };
+    });
+    const dlq = `${input.name}.g.dlq`;
+    await createTopics([input], [definition]);
+    await setMaxMessageBytes(dlq, 200); // smaller than any copy, even a stub
     host = new ProcessorHost();
     const port = 9590;
-    await host.start([definition as unknown as ProcessorDefinition], { port, topics: [input], stallAfterMs: 1_000 });
+    await host.start([definition], {
+      config: { ...runtimeConfig(), stallAfterMs: 1_000 },
+      port,
+      topics: [input],
+      schemas,
+    });
     const schemaId = (await registry.lookup(valueSubject(input.name), orderSchema.text))!;
     await produceRaw(input.name, [
       { key: "bad", value: Buffer.from("not avro"), headers: eventId() },
@@ -290,8 +286,8 @@ describe("the reference processors refuse what the business cannot have", () => 
   let ledger: PostgresLedger;
 
   beforeAll(async () => {
-    db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl, max: 2 });
-    ledger = await PostgresLedger.connect(endpointsFromEnv().databaseUrl);
+    db = new pg.Pool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
+    ledger = await PostgresLedger.connect(runtimeConfig().databaseUrl, [MIGRATIONS]);
   });
 
   afterAll(async () => {
@@ -302,11 +298,11 @@ describe("the reference processors refuse what the business cannot have", () => 
   });
 
   /** The reference processor's handler and settings, on a topic of the test's own. */
-  async function onTestTopic(definition: ProcessorDefinition<"orders.created">, prefix: string) {
-    const input = await testTopic(prefix, { valueSchema: ORDER_SCHEMA, retryTiers: ["1s"] });
+  async function onTestTopic(definition: Processor, prefix: string) {
+    const input = await testTopic(prefix, { valueSchema: ORDER_SCHEMA });
     topics.push(input);
     const runner = await startRunner(
-      { ...definition, group: "g", input: input.name } as unknown as ProcessorDefinition<never>,
+      { ...definition, group: "g", input: input.name, retryTiers: ["1s"] },
       [input, ...TOPICS],
       { ledger },
     );

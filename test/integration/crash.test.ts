@@ -6,13 +6,11 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyTopics } from "../../ops/cli/commands/topics.ts";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { valueSubject } from "../../schemas/subjects.ts";
-import { planBusinessTopic } from "../../topics/topic.ts";
-import { crashTopics } from "../support/crash-processors.ts";
-import { consumeUntil, deleteTopics } from "../support/kafka.ts";
-import { eventually, produceMany, registry, schemas } from "../support/runtime.ts";
+import { runtimeConfig } from "../../runtime/index.ts";
+import type { BusinessTopic } from "../../topics/topic.ts";
+import { crashProcessors, crashTopics } from "../support/crash-processors.ts";
+import { consumeUntil } from "../support/kafka.ts";
+import { createTopics, dropTopics, eventually, produceMany, type StateEvent } from "../support/runtime.ts";
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
 
 const RECORDS = 100_000;
@@ -24,21 +22,17 @@ describe("crash safety under SIGKILL", () => {
   // One instance id for every life: each restart takes over its predecessor's partitions and transactions.
   const env = { CRASH_IN: `test.crash.${id}.in`, CRASH_OUT: `test.crash.${id}.out`, SLUICE_INSTANCE_ID: `crash-${id}` };
   let db: pg.Pool;
-  let topicNames: string[] = [];
+  const topics: BusinessTopic[] = crashTopics(env.CRASH_IN, env.CRASH_OUT);
 
   beforeAll(async () => {
-    const topics = crashTopics(env.CRASH_IN, env.CRASH_OUT);
-    const plans = topics.flatMap(planBusinessTopic);
-    topicNames = plans.map((p) => p.name);
-    await applyTopics(plans, { dryRun: false });
-    const state = schemas.get("sluice.orders.OrderStateChanged")!;
-    for (const t of topics) await registry.register(valueSubject(t.name), state.text);
-    db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
+    await createTopics(topics, crashProcessors(env.CRASH_IN, env.CRASH_OUT));
+    db = new pg.Pool({ connectionString: runtimeConfig().databaseUrl });
     await db.query("CREATE TABLE IF NOT EXISTS test_side_effects (run text NOT NULL, event_id text NOT NULL)");
-
-    await produceMany(env.CRASH_IN, state, RECORDS, (i) => ({
-      key: `c-${i}`,
-      value: { orderId: `c-${i}`, state: "CREATED", changedAt: BigInt(i) },
+    const [input] = topics as [BusinessTopic];
+    await produceMany<StateEvent>(input, RECORDS, (i) => ({
+      orderId: `c-${i}`,
+      state: "CREATED",
+      changedAt: BigInt(i),
     }));
   }, 300_000);
 
@@ -46,8 +40,7 @@ describe("crash safety under SIGKILL", () => {
     await killStrays();
     await db?.query("DELETE FROM test_side_effects WHERE run = $1", [env.CRASH_IN]);
     await db?.end();
-    if (topicNames.length) await deleteTopics(topicNames);
-    for (const name of topicNames) await registry.deleteSubject(valueSubject(name)).catch(() => {});
+    await dropTopics(topics);
   });
 
   it(`loses and duplicates nothing through ${KILLS} kills`, async () => {

@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DelayRouter } from "../../processors/runtime/delay-router.ts";
-import { Metrics } from "../../processors/runtime/metrics.ts";
-import type { InputRecord, ProcessorDefinition } from "../../processors/runtime/processor.ts";
-import type { ProcessorRunner } from "../../processors/runtime/runner.ts";
+import { type DelayRouter, Metrics, type ProcessorRunner } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil } from "../support/kafka.ts";
-import {
-  dropTopics,
-  produceStates,
-  type StateEvent,
-  startDelayRouter,
-  startRunner,
-  testTopic,
-} from "../support/runtime.ts";
+import { dropTopics, produceStates, startDelayRouter, startRunner, states, testTopic } from "../support/runtime.ts";
 
 /** Delays chosen to cross every path: the 0s tier, one hop, a cascade, and a remainder under a second. */
 const DELAYS_MS = [150, 700, 1_000, 1_600, 2_300, 11_400];
@@ -27,20 +17,19 @@ describe("ctx.schedule through the delay tiers", () => {
   beforeAll(async () => {
     source = await testTopic("delay-source");
     target = await testTopic("delay-target");
-    const definition: ProcessorDefinition<never> = {
+    const definition = states.defineProcessor({
       name: "scheduler",
       group: "g",
-      input: source.name as never,
-      outputs: [target.name as never],
+      input: source.name,
+      outputs: [target.name],
       delivery: "exactly-once",
-      retry: "non-blocking",
-      async handler(record: InputRecord<StateEvent>, ctx) {
+      async handler(record, ctx) {
         for (const delay of DELAYS_MS) {
           const value = { ...record.value, orderId: `${record.value.orderId}+${delay}` };
-          await ctx.schedule(target.name as never, value.orderId, value as never, { delay });
+          await ctx.schedule(target.name, value.orderId, value, { delay });
         }
       },
-    };
+    });
     runner = await startRunner(definition, [source, target]);
     router = await startDelayRouter(metrics);
   });
@@ -52,7 +41,7 @@ describe("ctx.schedule through the delay tiers", () => {
   });
 
   it("never delivers before the due time, and measures how late it delivers", async () => {
-    await produceStates(source.name, [{ orderId: "o-1", state: "CREATED", changedAt: 1n }]);
+    await produceStates(source, [{ orderId: "o-1", state: "CREATED", changedAt: 1n }]);
     const delivered = await consumeUntil(target.name, (rs) => rs.length >= DELAYS_MS.length, 40_000);
     expect(delivered.map((r) => r.key).sort()).toEqual(DELAYS_MS.map((d) => `o-1+${d}`).sort());
     const lateness = delivered.map((r) => {

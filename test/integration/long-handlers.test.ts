@@ -5,14 +5,18 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { RetryableError } from "../../processors/runtime/failure.ts";
-import { Metrics } from "../../processors/runtime/metrics.ts";
-import type { Context, InputRecord, ProcessorDefinition } from "../../processors/runtime/processor.ts";
-import type { ProcessorRunner } from "../../processors/runtime/runner.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
+import { AvroSerde, Metrics, type ProcessorRunner, RetryableError } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, type RawRecord } from "../support/kafka.ts";
-import { dropTopics, produceStates, registry, type StateEvent, startRunner, testTopic } from "../support/runtime.ts";
+import {
+  dropTopics,
+  produceStates,
+  registry,
+  type StateEvent,
+  startRunner,
+  states,
+  testTopic,
+} from "../support/runtime.ts";
 
 const MAX_POLL_INTERVAL_MS = 6_000;
 const SLOW_MS = 300;
@@ -45,7 +49,7 @@ describe("long handlers never get the member evicted", () => {
   });
 
   it("exactly-once, in partition order: a 15 s batch is cut short and a hanging handler retries", async () => {
-    const input = await testTopic("long-eos", { retryTiers: ["1s"] });
+    const input = await testTopic("long-eos");
     const output = await testTopic("long-eos-out");
     topics.push(input, output);
     const events: StateEvent[] = Array.from({ length: 50 }, (_, i) => ({
@@ -53,19 +57,20 @@ describe("long handlers never get the member evicted", () => {
       state: "CREATED",
       changedAt: BigInt(i),
     }));
-    await produceStates(input.name, events);
+    await produceStates(input, events);
 
     const runs = new Map<string, number>();
     let abortedHang = false;
     const metrics = new Metrics();
-    const definition: ProcessorDefinition<never> = {
+    const definition = states.defineProcessor({
       name: "slow-eos",
       group: "g",
-      input: input.name as never,
-      outputs: [output.name as never],
+      input: input.name,
+      outputs: [output.name],
       delivery: "exactly-once",
-      retry: "non-blocking",
-      async handler(record: InputRecord<StateEvent>, ctx: Context) {
+      retryTiers: ["1s"],
+      keyConcurrency: 1,
+      async handler(record, ctx) {
         const { orderId } = record.value;
         runs.set(orderId, (runs.get(orderId) ?? 0) + 1);
         if (orderId === "o-hang" && record.attempt === 1) {
@@ -75,13 +80,13 @@ describe("long handlers never get the member evicted", () => {
             new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true })),
           ]);
           abortedHang = ctx.signal.aborted;
-          await ctx.send(output.name as never, orderId, { ...record.value, changedAt: -1n } as never);
+          await ctx.send(output.name, orderId, { ...record.value, changedAt: -1n });
           return;
         }
         await sleep(SLOW_MS);
-        await ctx.send(output.name as never, orderId, record.value as never);
+        await ctx.send(output.name, orderId, record.value);
       },
-    };
+    });
     const started = Date.now();
     runners.push(await startRunner(definition, [input, output], { metrics, maxPollIntervalMs: MAX_POLL_INTERVAL_MS }));
 
@@ -107,7 +112,7 @@ describe("long handlers never get the member evicted", () => {
   }, 120_000);
 
   it("key-ordered with concurrent keys: records finished past an unfinished one are redone, in key order", async () => {
-    const input = await testTopic("long-keys", { retryTiers: ["1s"] });
+    const input = await testTopic("long-keys");
     const output = await testTopic("long-keys-out");
     topics.push(input, output);
     const keys = ["k0", "k1", "k2", "k3"];
@@ -116,27 +121,27 @@ describe("long handlers never get the member evicted", () => {
       state: "CREATED",
       changedAt: BigInt(i),
     }));
-    await produceStates(input.name, events);
+    await produceStates(input, events);
 
     const metrics = new Metrics();
     let handled = 0;
-    const definition: ProcessorDefinition<never> = {
+    const definition = states.defineProcessor({
       name: "slow-keys",
       group: "g",
-      input: input.name as never,
-      outputs: [output.name as never],
-      delivery: "at-least-once",
+      input: input.name,
+      outputs: [output.name],
       retry: "key-ordered",
+      retryTiers: ["1s"],
       keyConcurrency: 4,
-      async handler(record: InputRecord<StateEvent>, ctx: Context) {
+      async handler(record, ctx) {
         handled++;
         // k1's record 9 fails once: k1's later records wait behind it in the tier, across cut batches.
         if (record.value.changedAt === 9n && record.attempt === 1) throw new RetryableError("k1 fails once");
         // k0 is slow: the others run ahead of it, past the end of the batch's committed prefix.
         await sleep(record.key === "k0" ? 3 * SLOW_MS : SLOW_MS / 2);
-        await ctx.send(output.name as never, record.key, record.value as never);
+        await ctx.send(output.name, record.key, record.value);
       },
-    };
+    });
     runners.push(await startRunner(definition, [input, output], { metrics, maxPollIntervalMs: MAX_POLL_INTERVAL_MS }));
 
     const committed = await consumeUntil(output.name, (rs) => rs.length >= events.length, 90_000, 2_000);

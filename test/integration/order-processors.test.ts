@@ -2,13 +2,9 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { createKafka, createProducer, type Producer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
+import { runtimeConfig } from "../../runtime/index.ts";
 import type { OrderCreated, OrderState } from "../../schemas/types.generated.ts";
-import { eventually } from "../support/runtime.ts";
+import { eventually, produceToCatalog } from "../support/runtime.ts";
 import { killStrays, type RunningHost, startSluiceRun } from "../support/sluice-run.ts";
 
 const ORDERS = 24;
@@ -20,12 +16,10 @@ describe("the order processors under `sluice run`", () => {
   const orderIds = Array.from({ length: ORDERS }, (_, i) => `e2e-${run}-${i}`);
   let host: RunningHost;
   let db: pg.Pool;
-  let producer: Producer;
-  let catalog: CatalogProducer;
   let producedAt = 0;
 
   beforeAll(async () => {
-    db = new pg.Pool({ connectionString: endpointsFromEnv().databaseUrl });
+    db = new pg.Pool({ connectionString: runtimeConfig().databaseUrl });
     host = startSluiceRun(
       [
         "inventory",
@@ -40,9 +34,6 @@ describe("the order processors under `sluice run`", () => {
       { SLUICE_ORDER_TIMEOUT: "4s", SLUICE_FLAKY_EMAIL_ATTEMPTS: "1" },
     );
     await host.ready();
-    producer = createProducer(createKafka("sluice-test-orders"));
-    await producer.connect();
-    catalog = new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient()));
     const orders: OrderCreated[] = orderIds.map((orderId, i) => ({
       orderId,
       userId: i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`,
@@ -55,7 +46,7 @@ describe("the order processors under `sluice run`", () => {
       createdAt: BigInt(Date.now()),
     }));
     producedAt = Date.now();
-    await catalog.send("orders.created", orders);
+    await produceToCatalog("orders.created", orders);
     const states = orderIds.flatMap((orderId, i) =>
       (UNPAID.has(i) ? ["CREATED"] : ["CREATED", "PAID", "SHIPPED", "COMPLETED"]).map((state, step) => ({
         orderId,
@@ -63,12 +54,11 @@ describe("the order processors under `sluice run`", () => {
         changedAt: BigInt(producedAt + step),
       })),
     );
-    await catalog.send("orders.state", states);
+    await produceToCatalog("orders.state", states);
   });
 
   afterAll(async () => {
     await killStrays();
-    await producer?.disconnect();
     await db?.end();
     if (host && host.process.exitCode === null) await host.stop();
   });

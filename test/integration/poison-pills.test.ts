@@ -1,20 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newEventHeaders } from "../../processors/runtime/headers.ts";
-import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
-import type { InputRecord, ProcessorDefinition } from "../../processors/runtime/processor.ts";
-import type { ProcessorRunner } from "../../processors/runtime/runner.ts";
-import { frame } from "../../processors/runtime/serde/wire-format.ts";
+import { frame, headerList, newEventHeaders, type ProcessorRunner } from "../../runtime/index.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
-import { consumeUntil } from "../support/kafka.ts";
+import { consumeUntil, produceRaw } from "../support/kafka.ts";
 import {
   dropTopics,
   eventually,
   produceStates,
   registry,
-  type StateEvent,
   schemas,
   startRunner,
+  states,
   testTopic,
 } from "../support/runtime.ts";
 
@@ -28,17 +24,16 @@ describe("bad input never stops a partition", () => {
 
   beforeAll(async () => {
     topic = await testTopic("poison");
-    const definition: ProcessorDefinition<never> = {
+    const definition = states.defineProcessor({
       name: "poison-eater",
       group: "g",
-      input: topic.name as never,
-      outputs: [],
+      input: topic.name,
       delivery: "exactly-once",
-      retry: "non-blocking",
-      async handler(record: InputRecord<StateEvent>) {
+      keyConcurrency: 1,
+      async handler(record) {
         handled.push(record.value.orderId);
       },
-    };
+    });
     runner = await startRunner(definition, [topic], { maxValueBytes: 65_536 });
   });
 
@@ -82,15 +77,12 @@ describe("bad input never stops a partition", () => {
       { key: "no-event-id", value: frame(stateId, good), headers: {}, reason: "MISSING_HEADER" },
       { key: "no-value", value: null, headers: headers(), reason: "MISSING_VALUE" },
     ];
-    await produceStates(topic.name, [{ orderId: "before", state: "CREATED", changedAt: 1n }]);
-    const producer = createProducer(createKafka("sluice-test-poison"));
-    await producer.connect();
-    await producer.send({
-      topic: topic.name,
-      messages: bad.map(({ key, value, headers }) => ({ key, value, headers })),
-    });
-    await producer.disconnect();
-    await produceStates(topic.name, [{ orderId: "after", state: "CREATED", changedAt: 2n }]);
+    await produceStates(topic, [{ orderId: "before", state: "CREATED", changedAt: 1n }]);
+    await produceRaw(
+      topic.name,
+      bad.map(({ key, value, headers }) => ({ key, value, headers: headerList(headers) })),
+    );
+    await produceStates(topic, [{ orderId: "after", state: "CREATED", changedAt: 2n }]);
 
     expect(await eventually(() => handled.length === 2)).toBe(true);
     expect(handled).toEqual(["before", "after"]);

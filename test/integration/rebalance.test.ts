@@ -1,13 +1,10 @@
 /** Adding and removing a member mid-stream loses and duplicates nothing in exactly-once mode. */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyTopics } from "../../ops/cli/commands/topics.ts";
-import { createKafka } from "../../processors/runtime/kafka-client.ts";
-import { valueSubject } from "../../schemas/subjects.ts";
-import { planBusinessTopic } from "../../topics/topic.ts";
-import { crashTopics } from "../support/crash-processors.ts";
-import { consumeUntil, deleteTopics } from "../support/kafka.ts";
-import { eventually, produceMany, registry, schemas } from "../support/runtime.ts";
+import type { BusinessTopic } from "../../topics/topic.ts";
+import { crashProcessors, crashTopics } from "../support/crash-processors.ts";
+import { consumeUntil, kafka } from "../support/kafka.ts";
+import { createTopics, dropTopics, eventually, produceMany, type StateEvent } from "../support/runtime.ts";
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
 
 const RECORDS = 60_000;
@@ -20,35 +17,27 @@ const MODULE = "test/support/crash-processors.ts";
 describe("rebalance in exactly-once mode", () => {
   const id = randomUUID().slice(0, 8);
   const topics = { CRASH_IN: `test.rebalance.${id}.in`, CRASH_OUT: `test.rebalance.${id}.out` };
-  let topicNames: string[] = [];
-  const state = schemas.get("sluice.orders.OrderStateChanged")!;
+  const declared: BusinessTopic[] = crashTopics(topics.CRASH_IN, topics.CRASH_OUT);
+  const [input] = declared as [BusinessTopic];
   const produceSlice = (from: number, count: number) =>
-    produceMany(topics.CRASH_IN, state, count, (i) => ({
-      key: `r-${from + i}`,
-      value: { orderId: `r-${from + i}`, state: "CREATED", changedAt: 0n },
-    }));
+    produceMany<StateEvent>(input, count, (i) => ({ orderId: `r-${from + i}`, state: "CREATED", changedAt: 0n }));
 
   beforeAll(async () => {
-    const plans = crashTopics(topics.CRASH_IN, topics.CRASH_OUT).flatMap(planBusinessTopic);
-    topicNames = plans.map((p) => p.name);
-    await applyTopics(plans, { dryRun: false });
-    await registry.register(valueSubject(topics.CRASH_IN), state.text);
-    await registry.register(valueSubject(topics.CRASH_OUT), state.text);
+    await createTopics(declared, crashProcessors(topics.CRASH_IN, topics.CRASH_OUT));
     await produceSlice(0, PREFILLED);
   }, 300_000);
 
   afterAll(async () => {
     await killStrays();
-    if (topicNames.length) await deleteTopics(topicNames);
-    for (const name of topicNames) await registry.deleteSubject(valueSubject(name)).catch(() => {});
+    await dropTopics(declared);
   });
 
   it("keeps every record exactly once while members join and leave", async () => {
     const relayed = async () => {
-      const admin = createKafka("sluice-test-offsets").admin();
+      const admin = kafka.admin();
       await admin.connect();
       try {
-        const offsets = await admin.fetchTopicOffsets(topics.CRASH_OUT);
+        const offsets = await admin.topicOffsets(topics.CRASH_OUT);
         return offsets.reduce((sum, p) => sum + Number(p.high), 0);
       } finally {
         await admin.disconnect();

@@ -1,12 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { RetryableError } from "../../processors/runtime/failure.ts";
-import { Metrics } from "../../processors/runtime/metrics.ts";
-import type { InputRecord, ProcessorDefinition, RetryPolicy } from "../../processors/runtime/processor.ts";
-import type { ProcessorRunner } from "../../processors/runtime/runner.ts";
+import { Metrics, type ProcessorRunner, RetryableError, type RetryPolicy } from "../../runtime/index.ts";
+import type { Duration } from "../../topics/duration.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil } from "../support/kafka.ts";
-import { dropTopics, eventually, produceStates, type StateEvent, startRunner, testTopic } from "../support/runtime.ts";
+import {
+  dropTopics,
+  eventually,
+  produceStates,
+  type StateEvent,
+  startRunner,
+  states,
+  testTopic,
+} from "../support/runtime.ts";
 
 interface Seen {
   orderId: string;
@@ -18,17 +24,23 @@ interface Seen {
 }
 
 /** A processor that records what it sees and fails `failures` times for the orders in `failing`. */
-function recorder(topic: BusinessTopic, retry: RetryPolicy, failing: Set<string>, failures: number, seen: Seen[]) {
-  const definition: ProcessorDefinition<never> = {
+function recorder(
+  topic: BusinessTopic,
+  retry: RetryPolicy,
+  failing: Set<string>,
+  failures: number,
+  seen: Seen[],
+  retryTiers: Duration[] = ["1s", "2s"],
+) {
+  return states.defineProcessor({
     name: `recorder-${retry}`,
     group: "g",
-    input: topic.name as never,
-    outputs: [],
-    delivery: "at-least-once",
+    input: topic.name,
     retry,
+    retryTiers,
     keyConcurrency: 8,
     blockingBackoff: ["1s", "1s"],
-    async handler(record: InputRecord<StateEvent>) {
+    async handler(record) {
       const { orderId, state } = record.value;
       if (failing.has(`${orderId}/${state}`) && record.attempt <= failures) {
         throw new RetryableError(`${orderId} ${state} fails on attempt ${record.attempt}`);
@@ -42,8 +54,7 @@ function recorder(topic: BusinessTopic, retry: RetryPolicy, failing: Set<string>
         at: Date.now(),
       });
     },
-  };
-  return definition;
+  });
 }
 
 const events = (orderId: string, states: StateEvent["state"][]) =>
@@ -63,7 +74,7 @@ describe("retry policies on the real broker", () => {
     topics.push(topic);
     const seen: Seen[] = [];
     runners.push(await startRunner(recorder(topic, "non-blocking", new Set(["o-bad/CREATED"]), 2, seen), [topic]));
-    await produceStates(topic.name, [
+    await produceStates(topic, [
       ...events("o-bad", ["CREATED"]),
       ...Array.from({ length: 20 }, (_, i) => events(`o-${i}`, ["CREATED"])).flat(),
     ]);
@@ -86,7 +97,7 @@ describe("retry policies on the real broker", () => {
     topics.push(topic);
     const seen: Seen[] = [];
     runners.push(await startRunner(recorder(topic, "non-blocking", new Set(["o-doomed/PAID"]), 99, seen), [topic]));
-    await produceStates(topic.name, [...events("o-doomed", ["PAID"]), ...events("o-fine", ["PAID"])]);
+    await produceStates(topic, [...events("o-doomed", ["PAID"]), ...events("o-fine", ["PAID"])]);
     const dlq = await consumeUntil(`${topic.name}.g.dlq`, (rs) => rs.length >= 1, 30_000);
     expect(dlq).toHaveLength(1);
     expect(dlq[0]?.key).toBe("o-doomed");
@@ -101,7 +112,7 @@ describe("retry policies on the real broker", () => {
     topics.push(topic);
     const seen: Seen[] = [];
     runners.push(await startRunner(recorder(topic, "key-ordered", new Set(["o-slow/CREATED"]), 2, seen), [topic]));
-    await produceStates(topic.name, [
+    await produceStates(topic, [
       ...events("o-slow", ["CREATED"]),
       ...events("o-fast", ["CREATED"]),
       ...events("o-slow", ["PAID"]),
@@ -110,9 +121,9 @@ describe("retry policies on the real broker", () => {
       ...events("o-fast", ["SHIPPED", "COMPLETED"]),
     ]);
     expect(await eventually(() => seen.length === 8, 30_000)).toBe(true);
-    const states = (orderId: string) => seen.filter((s) => s.orderId === orderId).map((s) => s.state);
-    expect(states("o-slow")).toEqual(["CREATED", "PAID", "SHIPPED", "COMPLETED"]);
-    expect(states("o-fast")).toEqual(["CREATED", "PAID", "SHIPPED", "COMPLETED"]);
+    const statesOf = (orderId: string) => seen.filter((s) => s.orderId === orderId).map((s) => s.state);
+    expect(statesOf("o-slow")).toEqual(["CREATED", "PAID", "SHIPPED", "COMPLETED"]);
+    expect(statesOf("o-fast")).toEqual(["CREATED", "PAID", "SHIPPED", "COMPLETED"]);
     const fastDone = Math.max(...seen.filter((s) => s.orderId === "o-fast").map((s) => s.at));
     const slowFirst = seen.find((s) => s.orderId === "o-slow")!;
     expect(slowFirst.attempt).toBe(3);
@@ -120,15 +131,15 @@ describe("retry policies on the real broker", () => {
   });
 
   it("key-ordered: after a restart, a new state of an order still waits behind its older one in the tiers", async () => {
-    const topic = await testTopic("keyrestart", { retryTiers: ["1s", "6s"] });
+    const topic = await testTopic("keyrestart");
     topics.push(topic);
     const seen: Seen[] = [];
-    const definition = recorder(topic, "key-ordered", new Set(["o-r/CREATED"]), 2, seen);
+    const definition = recorder(topic, "key-ordered", new Set(["o-r/CREATED"]), 2, seen, ["1s", "6s"]);
     const instanceId = randomUUID();
     const metrics = new Metrics();
     const first = await startRunner(definition, [topic], { instanceId, metrics });
     runners.push(first);
-    await produceStates(topic.name, events("o-r", ["CREATED"]));
+    await produceStates(topic, events("o-r", ["CREATED"]));
     // CREATED fails on the input topic and on the first tier: it now waits in the 6s tier.
     const lastTier = `${topic.name}.g.retry.6s`;
     const retriedTo = async (tier: string) =>
@@ -138,7 +149,7 @@ describe("retry policies on the real broker", () => {
 
     // The same member restarts (what it knew about the tiers is gone from memory), and PAID arrives.
     runners.push(await startRunner(definition, [topic], { instanceId }));
-    await produceStates(topic.name, [{ orderId: "o-r", state: "PAID", changedAt: 1n }]);
+    await produceStates(topic, [{ orderId: "o-r", state: "PAID", changedAt: 1n }]);
     expect(await eventually(() => seen.length === 2, 30_000)).toBe(true);
     expect(seen.map((s) => `${s.state}@${s.attempt}`)).toEqual(["CREATED@3", "PAID@1"]);
     expect(seen[1]?.topic).toBe(lastTier); // parked behind CREATED in its tier
@@ -149,8 +160,8 @@ describe("retry policies on the real broker", () => {
     topics.push(topic);
     const seen: Seen[] = [];
     runners.push(await startRunner(recorder(topic, "blocking", new Set(["o-p0-stuck/CREATED"]), 2, seen), [topic]));
-    await produceStates(topic.name, [...events("o-p0-stuck", ["CREATED"]), ...events("o-p0-next", ["CREATED"])], 0);
-    await produceStates(topic.name, events("o-p1", ["CREATED", "PAID", "SHIPPED"]), 1);
+    await produceStates(topic, [...events("o-p0-stuck", ["CREATED"]), ...events("o-p0-next", ["CREATED"])], 0);
+    await produceStates(topic, events("o-p1", ["CREATED", "PAID", "SHIPPED"]), 1);
     expect(await eventually(() => seen.length === 5, 30_000)).toBe(true);
     const order = seen.map((s) => `${s.orderId}/${s.state}`);
     // Partition 1 finished while partition 0 was blocked; partition 0 kept its order.

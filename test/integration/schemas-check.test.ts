@@ -2,8 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
 import { sluice } from "../support/cli.ts";
+import { registry } from "../support/runtime.ts";
 
 const SCHEMAS = path.resolve(import.meta.dirname, "../../schemas");
 
@@ -19,8 +19,6 @@ function withNewOrderField(field: Record<string, unknown>): string {
 }
 
 describe("sluice schemas check and register", () => {
-  const registry = new SchemaRegistryClient();
-
   beforeAll(async () => {
     const registered = await sluice(["schemas", "register"]);
     expect(registered.code, registered.stderr).toBe(0);

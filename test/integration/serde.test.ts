@@ -1,30 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
-import { createKafka, createProducer, type Producer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
-import { DecodeError, EncodeError } from "../../processors/runtime/serde/decode-error.ts";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
-import { frame } from "../../processors/runtime/serde/wire-format.ts";
-import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { AvroSerde, DecodeError, EncodeError, frame, runtimeConfig } from "../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 import { consumeUntil, createTestTopic, deleteTopics, produceRaw } from "../support/kafka.ts";
+import { produceToCatalog, registry, schemas } from "../support/runtime.ts";
 
-const registry = new SchemaRegistryClient();
-const schemas = loadSchemaFiles();
 const orderCreated = schemas.get("sluice.orders.OrderCreated")!;
 const stateChanged = schemas.get("sluice.orders.OrderStateChanged")!;
 
 describe("Avro through the registry and the broker", () => {
-  let producer: Producer;
   const topics: string[] = [];
 
-  beforeAll(async () => {
-    producer = createProducer(createKafka("sluice-test-serde"));
-    await producer.connect();
-  });
   afterAll(async () => {
-    await producer.disconnect();
     if (topics.length) await deleteTopics(topics);
   });
 
@@ -37,7 +25,7 @@ describe("Avro through the registry and the broker", () => {
       currency: "EUR",
       createdAt: BigInt(Date.now()),
     };
-    const [sent] = await new CatalogProducer(producer, new AvroSerde(registry)).send("orders.created", [order]);
+    const [sent] = await produceToCatalog("orders.created", [order]);
     const records = await consumeUntil("orders.created", (rs) => rs.some((r) => r.key === order.orderId));
     const record = records.find((r) => r.key === order.orderId);
     expect(record).toBeDefined();
@@ -132,7 +120,7 @@ describe("Avro through the registry and the broker", () => {
 
   it("fetches a writer schema from the registry once per id", async () => {
     let fetches = 0;
-    const counting = new SchemaRegistryClient();
+    const counting = new SchemaRegistryClient(runtimeConfig().schemaRegistryUrl);
     const original = counting.schemaById.bind(counting);
     counting.schemaById = (schemaId: number) => {
       fetches += 1;

@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { CatalogProducer } from "../../processors/runtime/catalog-producer.ts";
-import { createKafka, createProducer } from "../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
 import { sluice } from "../support/cli.ts";
+import { kafka } from "../support/kafka.ts";
+import { produceToCatalog } from "../support/runtime.ts";
 
 describe("sluice stack", () => {
   it("shows every component healthy, with its address and version", async () => {
@@ -25,34 +23,20 @@ describe("sluice stack", () => {
 
 describe("sluice tail", () => {
   it("prints decoded records as JSON lines with key, headers and coordinates", async () => {
-    const kafka = createKafka("sluice-test-tail");
     const offsets = await (async () => {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        return await admin.fetchTopicOffsets("alerts");
+        return await admin.topicOffsets("alerts");
       } finally {
         await admin.disconnect();
       }
     })();
     const existing = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-    const producer = createProducer(kafka);
-    await producer.connect();
     const alertId = `alert-${randomUUID()}`;
-    try {
-      await new CatalogProducer(producer, new AvroSerde(new SchemaRegistryClient())).send("alerts", [
-        {
-          alertId,
-          severity: "CRITICAL",
-          source: "test",
-          summary: "disk full",
-          details: { host: "db-1" },
-          raisedAt: 1n,
-        },
-      ]);
-    } finally {
-      await producer.disconnect();
-    }
+    await produceToCatalog("alerts", [
+      { alertId, severity: "CRITICAL", source: "test", summary: "disk full", details: { host: "db-1" }, raisedAt: 1n },
+    ]);
     const result = await sluice([
       "tail",
       "alerts",

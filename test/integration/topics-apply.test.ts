@@ -1,25 +1,18 @@
 import { randomUUID } from "node:crypto";
 import kafkajs from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyTopics } from "../../ops/cli/commands/topics.ts";
-import { endpointsFromEnv } from "../../processors/runtime/endpoints.ts";
-import { planBusinessTopic } from "../../topics/topic.ts";
+import { applyTopics as apply } from "../../ops/topics/apply-topics.ts";
+import { runtimeConfig } from "../../runtime/index.ts";
+import type { TopicPlan } from "../../topics/topic.ts";
+import { planBusinessTopic, planGroupTopics } from "../../topics/topic.ts";
 import { sluice } from "../support/cli.ts";
-import { deleteTopics } from "../support/kafka.ts";
+import { deleteTopics, kafka } from "../support/kafka.ts";
+import { testTopicSpec } from "../support/topics.ts";
 
 const prefix = `test.apply.${randomUUID().slice(0, 8)}`;
-const plan = planBusinessTopic({
-  name: `${prefix}.events`,
-  partitions: 3,
-  replicationFactor: 1,
-  key: "id",
-  valueSchema: "unused",
-  compatibility: "BACKWARD",
-  cleanupPolicy: "delete",
-  retention: "1d",
-  compression: "zstd",
-  consumers: [{ group: "g", retryTiers: ["5s"] }],
-});
+const topic = testTopicSpec(`${prefix}.events`, { partitions: 3, key: "id", compression: "zstd" });
+const plan = [planBusinessTopic(topic, 1), ...planGroupTopics(topic, "g", ["5s"], 1)];
+const applyTopics = (topics: TopicPlan[], options: { dryRun: boolean }) => apply(kafka, topics, options);
 
 describe("sluice topics apply", () => {
   afterAll(async () => {
@@ -46,7 +39,7 @@ describe("sluice topics apply", () => {
   it("reports drift in partitions and configs and leaves the cluster as it is", async () => {
     const name = `${prefix}.events`;
     const admin = new kafkajs.Kafka({
-      brokers: endpointsFromEnv().kafkaBrokers,
+      brokers: runtimeConfig().kafkaBrokers,
       logLevel: kafkajs.logLevel.NOTHING,
     }).admin();
     await admin.connect();

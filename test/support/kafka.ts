@@ -1,33 +1,30 @@
-/** Real-broker helpers for integration tests: throwaway topics, raw produce, and consuming until a condition. */
+/** Real-broker helpers for tests: the Kafka of the local stack, throwaway topics, raw produce, consuming until. */
 import { randomUUID } from "node:crypto";
-import type { RecordHeaders } from "../../processors/runtime/headers.ts";
-import {
-  type Consumer,
-  clientMessage,
-  createKafka,
-  createProducer,
-  type IHeaders,
-  recordHeaders,
-} from "../../processors/runtime/kafka-client.ts";
+import { librdkafka, type RecordHeaders, runtimeConfig, textHeaders } from "../../runtime/index.ts";
+
+export const kafka = librdkafka({ brokers: runtimeConfig().kafkaBrokers, clientId: "sluice-test" });
 
 export interface RawRecord {
+  topic: string;
   partition: number;
   offset: string;
   /** The broker's or producer's timestamp, epoch milliseconds. */
-  timestamp: string;
+  timestamp: number;
   key: string | null;
   value: Buffer | null;
-  headers: IHeaders;
+  /** The headers as text: the first value of each name. */
+  headers: Record<string, string>;
   /** The headers as the record carries them: in order, byte for byte. */
   headerList: RecordHeaders;
 }
 
+/** A plain topic (no catalog entry, no schema), created on the cluster. */
 export async function createTestTopic(prefix: string, partitions = 1): Promise<string> {
   const name = `test.${prefix}.${randomUUID().slice(0, 8)}`;
-  const admin = createKafka("sluice-test-admin").admin();
+  const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }] });
+    await admin.createTopics([{ name, partitions, replicationFactor: 1, configs: {} }]);
   } finally {
     await admin.disconnect();
   }
@@ -35,10 +32,10 @@ export async function createTestTopic(prefix: string, partitions = 1): Promise<s
 }
 
 export async function deleteTopics(names: string[]): Promise<void> {
-  const admin = createKafka("sluice-test-admin").admin();
+  const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics: names });
+    await admin.deleteTopics(names);
   } finally {
     await admin.disconnect();
   }
@@ -50,15 +47,12 @@ export async function deleteTopics(names: string[]): Promise<void> {
  */
 export async function produceRaw(
   topic: string,
-  messages: { key: string | Buffer | null; value: Buffer | null; headers?: RecordHeaders }[],
+  messages: { key: string | Buffer | null; value: Buffer | null; headers?: RecordHeaders; partition?: number }[],
 ): Promise<void> {
-  const producer = createProducer(createKafka("sluice-test-producer"), { "message.max.bytes": 1_048_588 });
+  const producer = kafka.producer({ maxMessageBytes: 1_048_588 });
   await producer.connect();
   try {
-    await producer.send({
-      topic,
-      messages: messages.map(({ headers = [], ...m }) => clientMessage({ ...m, headers })),
-    });
+    await producer.send([{ topic, messages: messages.map(({ headers = [], ...m }) => ({ ...m, headers })) }]);
   } finally {
     await producer.disconnect();
   }
@@ -74,26 +68,29 @@ export async function consumeUntil(
   timeoutMs = 30_000,
   settleMs = 0,
 ): Promise<RawRecord[]> {
-  const consumer: Consumer = createKafka("sluice-test-consumer").consumer({
-    kafkaJS: { groupId: `sluice-test-${randomUUID()}`, fromBeginning: true, autoCommit: false },
-  });
+  const consumer = kafka.consumer({ groupId: `sluice-test-${randomUUID()}`, autoCommit: false, readCommitted: true });
   const records: RawRecord[] = [];
   const { promise, resolve } = Promise.withResolvers<void>();
   const timer = setTimeout(resolve, timeoutMs);
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [topic] });
+    await consumer.subscribe([topic]);
     await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        records.push({
-          partition,
-          offset: message.offset,
-          timestamp: message.timestamp,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers: message.headers ?? {},
-          headerList: recordHeaders(message),
-        });
+      partitionsAtOnce: 1,
+      eachBatch: async (batch, control) => {
+        for (const record of batch.records) {
+          records.push({
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            timestamp: record.timestamp,
+            key: record.key?.toString() ?? null,
+            value: record.value,
+            headers: textHeaders(record.headers),
+            headerList: record.headers,
+          });
+          control.resolveOffset(record.offset);
+        }
         if (done(records)) setTimeout(resolve, settleMs);
       },
     });

@@ -4,87 +4,141 @@
  */
 import { randomUUID } from "node:crypto";
 import pino from "pino";
-import { applyTopics } from "../../ops/cli/commands/topics.ts";
-import { systemClock } from "../../processors/runtime/clock.ts";
-import { DelayRouter } from "../../processors/runtime/delay-router.ts";
-import { newEventHeaders } from "../../processors/runtime/headers.ts";
-import { createKafka, createProducer, type Kafka } from "../../processors/runtime/kafka-client.ts";
-import type { Ledger } from "../../processors/runtime/ledger/ledger.ts";
-import { Metrics } from "../../processors/runtime/metrics.ts";
-import type { ProcessorDefinition } from "../../processors/runtime/processor.ts";
-import { ProcessorRunner } from "../../processors/runtime/runner.ts";
-import { AvroSerde } from "../../processors/runtime/serde/avro-serde.ts";
-import { SchemaRegistryClient } from "../../processors/runtime/serde/registry-client.ts";
-import { loadSchemaFiles, type SchemaFile } from "../../schemas/schema-files.ts";
+import { applyTopics } from "../../ops/topics/apply-topics.ts";
+import {
+  AvroSerde,
+  CatalogProducer,
+  DelayRouter,
+  type Ledger,
+  Metrics,
+  type Processor,
+  ProcessorRunner,
+  type Producer,
+  processorsFor,
+  routeOf,
+  runtimeConfig,
+  type SentRecord,
+  systemClock,
+  topicPlan,
+} from "../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
+import { loadSchemaFiles } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
-import type { OrderStateChanged } from "../../schemas/types.generated.ts";
-import type { Duration } from "../../topics/duration.ts";
-import { type BusinessTopic, planBusinessTopic } from "../../topics/topic.ts";
-import { deleteTopics } from "./kafka.ts";
+import type { OrderStateChanged, TopicName, TopicValues } from "../../schemas/types.generated.ts";
+import { TOPICS } from "../../topics/catalog.ts";
+import { type BusinessTopic, planGroupTopics, topicByName } from "../../topics/topic.ts";
+import { deleteTopics, kafka } from "./kafka.ts";
+import { testTopicSpec } from "./topics.ts";
 
+const config = runtimeConfig();
 export const schemas = loadSchemaFiles();
-export const registry = new SchemaRegistryClient();
-const stateSchema = schemas.get("sluice.orders.OrderStateChanged")!;
+export const registry = new SchemaRegistryClient(config.schemaRegistryUrl);
 
-/** A topic of OrderStateChanged values (or `valueSchema`'s) with one consumer group, created on the cluster. */
+export type StateEvent = OrderStateChanged;
+
+/** Processors of test topics: any topic name, OrderStateChanged values (the default value schema of a test topic). */
+export const states = processorsFor<Record<string, OrderStateChanged>>();
+
+/** A topic of OrderStateChanged values (or `valueSchema`'s), created on the cluster with its schema registered. */
 export async function testTopic(
   prefix: string,
-  options: { partitions?: number; group?: string; retryTiers?: Duration[]; valueSchema?: string } = {},
+  options: { partitions?: number; valueSchema?: string } = {},
 ): Promise<BusinessTopic> {
-  const schema = schemas.get(options.valueSchema ?? stateSchema.fullName)!;
-  const topic: BusinessTopic = {
-    name: `test.${prefix}.${randomUUID().slice(0, 8)}`,
-    partitions: options.partitions ?? 1,
-    replicationFactor: 1,
-    key: "orderId",
-    valueSchema: schema.fullName,
-    compatibility: "BACKWARD",
-    cleanupPolicy: "delete",
-    retention: "1d",
-    compression: "lz4",
-    consumers: [{ group: options.group ?? "g", retryTiers: options.retryTiers ?? ["1s", "2s"] }],
-  };
-  await applyTopics(planBusinessTopic(topic), { dryRun: false });
-  await registry.register(valueSubject(topic.name), schema.text);
+  const topic = testTopicSpec(`test.${prefix}.${randomUUID().slice(0, 8)}`, options);
+  await createTopics([topic]);
   return topic;
 }
 
+/** Creates `topics`, the retry tiers and DLQs of `processors`' routes, and registers the topics' schemas. */
+export async function createTopics(topics: BusinessTopic[], processors: readonly Processor[] = []): Promise<void> {
+  await applyTopics(kafka, topicPlan(topics, processors, 1), { dryRun: false });
+  for (const topic of topics) await registry.register(valueSubject(topic.name), schemaOf(topic).text);
+}
+
+/** Deletes the topics, the retry tiers and DLQs derived from them, and their subjects. */
 export async function dropTopics(topics: BusinessTopic[]): Promise<void> {
-  const names = topics.flatMap((t) => planBusinessTopic(t).map((p) => p.name));
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = await admin.listTopics().finally(() => admin.disconnect());
+  const names = existing.filter((name) => topics.some((t) => name === t.name || name.startsWith(`${t.name}.`)));
   if (names.length) await deleteTopics(names);
   for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
 }
 
-export type StateEvent = OrderStateChanged;
+/** Produces typed values (keyed by the topic's key field) with standard headers; returns their event ids. */
+export async function produceValues<V extends object>(
+  topic: BusinessTopic,
+  values: readonly V[],
+  partition?: number,
+): Promise<string[]> {
+  const sent = await withProducer((producer) =>
+    new CatalogProducer<Record<string, V>>({ producer, serde: new AvroSerde(registry), topics: [topic], schemas }).send(
+      topic.name,
+      values,
+      partition === undefined ? {} : { partition },
+    ),
+  );
+  return sent.map((s) => s.eventId);
+}
 
-/** Produces OrderStateChanged values (keyed by orderId) with standard headers; returns their event ids. */
-export async function produceStates(topic: string, events: StateEvent[], partition?: number): Promise<string[]> {
-  const serde = new AvroSerde(registry);
-  const producer = createProducer(createKafka("sluice-test-states"));
+/** Produces values to a topic of the reference catalog, as its services would. */
+export function produceToCatalog<T extends TopicName>(
+  topic: T,
+  values: readonly TopicValues[T][],
+): Promise<SentRecord[]> {
+  return withProducer((producer) =>
+    new CatalogProducer<TopicValues>({ producer, serde: new AvroSerde(registry), topics: TOPICS, schemas }).send(
+      topic,
+      values,
+    ),
+  );
+}
+
+async function withProducer<R>(use: (producer: Producer) => Promise<R>): Promise<R> {
+  const producer = kafka.producer();
   await producer.connect();
   try {
-    const messages = await Promise.all(
-      events.map(async (e) => ({
-        key: e.orderId,
-        value: await serde.encode(valueSubject(topic), stateSchema, e),
-        headers: newEventHeaders(Date.now()),
-        ...(partition === undefined ? {} : { partition }),
-      })),
-    );
-    const ids = messages.map((m) => m.headers["event-id"] ?? "");
-    await producer.send({ topic, messages });
-    return ids;
+    return await use(producer);
   } finally {
     await producer.disconnect();
   }
 }
 
+/** Produces OrderStateChanged values; returns their event ids. */
+export const produceStates = (topic: BusinessTopic, events: StateEvent[], partition?: number) =>
+  produceValues(topic, events, partition);
+
+/**
+ * Produces `count` Avro records to `topic` in sends of 10,000, each with standard headers; `value(i)` gives the
+ * i-th value. Returns the mean encoded value size in bytes.
+ */
+export async function produceMany<V extends object>(
+  topic: BusinessTopic,
+  count: number,
+  value: (i: number) => V,
+): Promise<number> {
+  const producer = kafka.producer({ lingerMs: 20 });
+  await producer.connect();
+  const serde = new AvroSerde(registry);
+  const catalog = new CatalogProducer<Record<string, V>>({ producer, serde, topics: [topic], schemas });
+  let bytes = 0;
+  try {
+    for (let start = 0; start < count; start += 10_000) {
+      const values = Array.from({ length: Math.min(10_000, count - start) }, (_, j) => value(start + j));
+      for (const sent of await catalog.send(topic.name, values)) bytes += sent.valueBytes;
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return bytes / count;
+}
+
 const quiet = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL || "silent" });
 
-/** Starts a runner for `definition` on the given test topics; stop it with `.stop()`. */
+/** Creates the retry tiers and DLQ of `definition`'s route, then starts a runner for it; stop it with `.stop()`. */
 export async function startRunner(
-  definition: ProcessorDefinition<never>,
-  topics: BusinessTopic[],
+  definition: Processor,
+  topics: readonly BusinessTopic[],
   extra: {
     ledger?: Ledger;
     metrics?: Metrics;
@@ -94,25 +148,30 @@ export async function startRunner(
     instanceId?: string;
   } = {},
 ): Promise<ProcessorRunner> {
-  const runner = new ProcessorRunner(definition as unknown as ProcessorDefinition, {
-    kafka: createKafka(`sluice-test-${definition.name}`),
+  const route = routeOf(definition);
+  const input = topicByName(route.input, topics);
+  if (input) await applyTopics(kafka, planGroupTopics(input, route.group, route.tiers, 1), { dryRun: false });
+  const runner = new ProcessorRunner(definition, {
+    kafka,
     serde: new AvroSerde(registry),
+    topics,
     schemas,
     ledger: extra.ledger,
     clock: systemClock,
     log: quiet,
     metrics: extra.metrics ?? new Metrics(),
     instanceId: extra.instanceId ?? randomUUID(),
-    topics,
+    maxPollIntervalMs: extra.maxPollIntervalMs ?? config.maxPollIntervalMs,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    stallAfterMs: config.stallAfterMs,
     maxValueBytes: extra.maxValueBytes,
-    maxPollIntervalMs: extra.maxPollIntervalMs,
   });
   await runner.start();
   return runner;
 }
 
-export async function startDelayRouter(metrics: Metrics, kafka: Kafka = createKafka("sluice-test-router")) {
-  const router = new DelayRouter(kafka, { clock: systemClock, metrics, log: quiet });
+export async function startDelayRouter(metrics: Metrics) {
+  const router = new DelayRouter({ kafka, clock: systemClock, metrics, log: quiet, stallAfterMs: config.stallAfterMs });
   await router.start();
   return router;
 }
@@ -127,34 +186,8 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   return check();
 }
 
-/**
- * Produces `count` Avro records to `topic` in sends of 10,000, each with standard headers; `record(i)` gives
- * the i-th key and value. Returns the mean encoded value size in bytes.
- */
-export async function produceMany(
-  topic: string,
-  schema: SchemaFile,
-  count: number,
-  record: (i: number) => { key: string; value: unknown },
-): Promise<number> {
-  const serde = new AvroSerde(registry);
-  const producer = createProducer(createKafka("sluice-test-bulk"), { "linger.ms": 20 });
-  await producer.connect();
-  let bytes = 0;
-  try {
-    for (let start = 0; start < count; start += 10_000) {
-      const messages = await Promise.all(
-        Array.from({ length: Math.min(10_000, count - start) }, async (_, j) => {
-          const { key, value } = record(start + j);
-          const encoded = await serde.encode(valueSubject(topic), schema, value);
-          bytes += encoded.length;
-          return { key, value: encoded, headers: newEventHeaders(Date.now()) };
-        }),
-      );
-      await producer.send({ topic, messages });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return bytes / count;
+function schemaOf(topic: BusinessTopic) {
+  const schema = schemas.get(topic.valueSchema);
+  if (!schema) throw new Error(`no schema file defines ${topic.valueSchema}`);
+  return schema;
 }

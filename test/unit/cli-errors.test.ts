@@ -24,7 +24,7 @@ describe("the sluice CLI on bad input", () => {
     [["tail"], "which topic?"],
     [["tail", "orders.craeted"], "unknown topic 'orders.craeted'"],
     [["tail", "orders.created", "--max", "ten"], "--max needs a positive whole number, got 'ten'"],
-    [["tail", "orders.created", "--timeout", "soon"], "'soon' is not a duration"],
+    [["tail", "orders.created", "--timeout", "soon"], "--timeout needs a duration such as 30s or 5m, got 'soon'"],
   ])("sluice %j", async (args, mentions) => {
     expectUsageError(await sluice(args), mentions);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { transition } from "../../processors/order-state/order-lifecycle.ts";
-import { childEventId } from "../../processors/runtime/event-id.ts";
+import { childEventId } from "../../runtime/event-id.ts";
 
 describe("order lifecycle", () => {
   it("applies each next state in order", () => {

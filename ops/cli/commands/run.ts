@@ -5,11 +5,11 @@
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { PROCESSORS } from "../../../processors/registry.ts";
-import { UsageError } from "../../../processors/runtime/errors.ts";
-import { ProcessorHost } from "../../../processors/runtime/host.ts";
-import type { ProcessorDefinition } from "../../../processors/runtime/processor.ts";
+import { MIGRATIONS, PROCESSORS } from "../../../processors/registry.ts";
+import { type Processor, ProcessorHost, runtimeConfig } from "../../../runtime/index.ts";
+import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
+import { UsageError } from "../../../topics/errors.ts";
 import type { BusinessTopic } from "../../../topics/topic.ts";
 import { parse, positiveInteger } from "../args.ts";
 
@@ -38,10 +38,17 @@ export async function runCommand(args: string[]): Promise<number> {
     if (!definition) throw new UsageError(`run: unknown processor '${name}' (${list})`);
     return definition;
   });
-  boundHeap(HEAP_BASE_MB + HEAP_PER_CONSUMER_MB * (definitions.length + 1));
-  const port = positiveInteger("run", "--port", values.port ?? process.env.SLUICE_HTTP_PORT) ?? 9400;
+  const config = runtimeConfig();
+  boundHeap(config.heapMb ?? HEAP_BASE_MB + HEAP_PER_CONSUMER_MB * (definitions.length + 1));
+  const port = positiveInteger("run", "--port", values.port) ?? config.httpPort;
   const host = new ProcessorHost();
-  await host.start(definitions, { port, topics: [...TOPICS, ...extra.topics] });
+  await host.start(definitions, {
+    config,
+    port,
+    topics: [...TOPICS, ...extra.topics],
+    schemas: loadSchemaFiles(config.schemasDir),
+    migrations: [MIGRATIONS],
+  });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
@@ -62,10 +69,9 @@ export async function runCommand(args: string[]): Promise<number> {
  * with a bounded heap: execve keeps its pid, so signals, supervisors and metrics see the same process. Two malloc
  * arenas (unless MALLOC_ARENA_MAX says otherwise) keep librdkafka's threads from each holding on to their own.
  */
-function boundHeap(defaultMb: number): void {
+function boundHeap(heapMb: number): void {
   const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
   if (/--max-(old|semi)-space-size/.test(chosen) || typeof process.execve !== "function") return;
-  const heapMb = positiveInteger("run", "SLUICE_HEAP_MB", process.env.SLUICE_HEAP_MB) ?? defaultMb;
   process.execve(
     process.execPath,
     [
@@ -79,7 +85,7 @@ function boundHeap(defaultMb: number): void {
   );
 }
 
-async function loadModule(file: string): Promise<{ processors: ProcessorDefinition[]; topics: BusinessTopic[] }> {
+async function loadModule(file: string): Promise<{ processors: Processor[]; topics: BusinessTopic[] }> {
   let loaded: { processors?: unknown; topics?: unknown };
   try {
     loaded = await import(pathToFileURL(path.resolve(file)).href);
@@ -88,7 +94,7 @@ async function loadModule(file: string): Promise<{ processors: ProcessorDefiniti
   }
   if (!Array.isArray(loaded.processors)) throw new UsageError(`run: --module ${file} exports no 'processors' array`);
   return {
-    processors: loaded.processors as ProcessorDefinition[],
+    processors: loaded.processors as Processor[],
     topics: Array.isArray(loaded.topics) ? (loaded.topics as BusinessTopic[]) : [],
   };
 }

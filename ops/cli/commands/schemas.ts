@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { SluiceError, UsageError } from "../../../processors/runtime/errors.ts";
-import { SchemaRegistryClient } from "../../../processors/runtime/serde/registry-client.ts";
+import { runtimeConfig } from "../../../runtime/index.ts";
 import { generateTypes } from "../../../schemas/codegen.ts";
+import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles, SCHEMAS_DIR } from "../../../schemas/schema-files.ts";
 import { checkSubject, type SubjectVerdict } from "../../../schemas/schema-gate.ts";
 import { subjectSchemas } from "../../../schemas/subjects.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
+import { SluiceError, UsageError } from "../../../topics/errors.ts";
 import { expectNoArgs, parse } from "../args.ts";
 
 export async function schemasCommand(args: string[]): Promise<number> {
@@ -28,12 +29,15 @@ export async function schemasCommand(args: string[]): Promise<number> {
   }
 }
 
+const registry = () => new SchemaRegistryClient(runtimeConfig().schemaRegistryUrl);
+const schemaFiles = () => loadSchemaFiles(runtimeConfig().schemasDir);
+
 async function verdicts(): Promise<SubjectVerdict[]> {
-  const registry = new SchemaRegistryClient();
-  const entries = subjectSchemas(loadSchemaFiles());
+  const client = registry();
+  const entries = subjectSchemas(schemaFiles(), TOPICS);
   return Promise.all(
     entries.map((entry) =>
-      checkSubject(registry, entry, TOPICS.find((t) => t.name === entry.topic)?.compatibility ?? "BACKWARD"),
+      checkSubject(client, entry, TOPICS.find((t) => t.name === entry.topic)?.compatibility ?? "BACKWARD"),
     ),
   );
 }
@@ -59,15 +63,15 @@ async function register(): Promise<number> {
     );
     return 1;
   }
-  const registry = new SchemaRegistryClient();
-  const schemas = new Map(subjectSchemas(loadSchemaFiles()).map((e) => [e.subject, e.schema]));
+  const client = registry();
+  const schemas = new Map(subjectSchemas(schemaFiles(), TOPICS).map((e) => [e.subject, e.schema]));
   for (const result of results) {
     // The registry enforces the level from now on too, for producers that register on their own.
-    await registry.setCompatibility(result.subject, result.level);
+    await client.setCompatibility(result.subject, result.level);
     if (result.status === "unchanged") continue;
     const schema = schemas.get(result.subject);
     if (!schema) throw new SluiceError("SCHEMA_MISSING", `no schema for ${result.subject}`);
-    const id = await registry.register(result.subject, schema.text);
+    const id = await client.register(result.subject, schema.text);
     console.log(`registered ${result.subject} (id ${id})`);
   }
   return 0;
@@ -76,7 +80,7 @@ async function register(): Promise<number> {
 const GENERATED = path.join(SCHEMAS_DIR, "types.generated.ts");
 
 function codegen(checkOnly: boolean): number {
-  const text = generateTypes(loadSchemaFiles(), TOPICS);
+  const text = generateTypes(schemaFiles(), TOPICS);
   const current = safeRead(GENERATED);
   if (checkOnly) {
     if (current === text) return 0;

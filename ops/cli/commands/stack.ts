@@ -1,4 +1,4 @@
-import { UsageError } from "../../../processors/runtime/errors.ts";
+import { UsageError } from "../../../topics/errors.ts";
 import { stackDown, stackStatus, stackUp } from "../../stack/stack.ts";
 import { expectNoArgs } from "../args.ts";
 

@@ -1,12 +1,10 @@
 /** `sluice tail <topic>`: decoded records as JSON lines, with key, headers and coordinates. */
 import { randomUUID } from "node:crypto";
-import { UsageError } from "../../../processors/runtime/errors.ts";
-import { createKafka, textHeaders } from "../../../processors/runtime/kafka-client.ts";
-import { AvroSerde } from "../../../processors/runtime/serde/avro-serde.ts";
-import { DecodeError } from "../../../processors/runtime/serde/decode-error.ts";
-import { SchemaRegistryClient } from "../../../processors/runtime/serde/registry-client.ts";
-import { catalogPlan } from "../../../topics/catalog.ts";
-import { toMs } from "../../../topics/duration.ts";
+import { AvroSerde, DecodeError, librdkafka, runtimeConfig, textHeaders } from "../../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
+import { parseDuration } from "../../../topics/duration.ts";
+import { UsageError } from "../../../topics/errors.ts";
+import { catalogPlan } from "../../topics/catalog-plan.ts";
 import { parse, positiveInteger } from "../args.ts";
 
 export async function tailCommand(args: string[]): Promise<number> {
@@ -23,7 +21,10 @@ export async function tailCommand(args: string[]): Promise<number> {
     throw new UsageError(`tail: unknown topic '${topic}' (not in the catalog: see \`sluice topics list\`)`);
   }
   const max = positiveInteger("tail", "--max", values.max);
-  const timeoutMs = values.timeout === undefined ? undefined : toMs(values.timeout);
+  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
+  if (values.timeout !== undefined && timeoutMs === undefined) {
+    throw new UsageError(`tail: --timeout needs a duration such as 30s or 5m, got '${values.timeout}'`);
+  }
   await tail(topic, { fromBeginning: values["from-beginning"] ?? false, max, timeoutMs });
   return 0;
 }
@@ -35,9 +36,13 @@ interface TailOptions {
 }
 
 async function tail(topic: string, options: TailOptions): Promise<void> {
-  const serde = new AvroSerde(new SchemaRegistryClient());
-  const consumer = createKafka("sluice-tail").consumer({
-    kafkaJS: { groupId: `sluice-tail-${randomUUID()}`, fromBeginning: options.fromBeginning, autoCommit: false },
+  const config = runtimeConfig();
+  const serde = new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl));
+  const consumer = librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-tail" }).consumer({
+    groupId: `sluice-tail-${randomUUID()}`,
+    fromBeginning: options.fromBeginning,
+    autoCommit: false,
+    readCommitted: true,
   });
   let printed = 0;
   const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
@@ -46,22 +51,26 @@ async function tail(topic: string, options: TailOptions): Promise<void> {
   process.once("SIGTERM", finish);
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [topic] });
+    await consumer.subscribe([topic]);
     await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        if (options.max !== undefined && printed >= options.max) return;
-        const line = {
-          topic,
-          partition,
-          offset: message.offset,
-          timestamp: new Date(Number(message.timestamp)).toISOString(),
-          key: message.key?.toString("utf8") ?? null,
-          headers: textHeaders(message.headers),
-          ...(await decodeForDisplay(serde, message.value)),
-        };
-        process.stdout.write(`${JSON.stringify(line, displayable)}\n`);
-        printed += 1;
-        if (options.max !== undefined && printed >= options.max) finish();
+      partitionsAtOnce: 1,
+      eachBatch: async ({ records }, control) => {
+        for (const record of records) {
+          if (options.max !== undefined && printed >= options.max) return;
+          const line = {
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            timestamp: new Date(record.timestamp).toISOString(),
+            key: record.key?.toString("utf8") ?? null,
+            headers: textHeaders(record.headers),
+            ...(await decodeForDisplay(serde, record.value)),
+          };
+          process.stdout.write(`${JSON.stringify(line, displayable)}\n`);
+          control.resolveOffset(record.offset);
+          printed += 1;
+          if (options.max !== undefined && printed >= options.max) finish();
+        }
       },
     });
     await finished;

@@ -1,8 +1,9 @@
-import { UsageError } from "../../../processors/runtime/errors.ts";
-import { catalogPlan } from "../../../topics/catalog.ts";
-import { reconcile, type TopicChange } from "../../../topics/reconcile.ts";
+import { librdkafka, runtimeConfig } from "../../../runtime/index.ts";
+import { UsageError } from "../../../topics/errors.ts";
+import type { TopicChange } from "../../../topics/reconcile.ts";
 import type { TopicPlan } from "../../../topics/topic.ts";
-import { ClusterTopics } from "../../topics/cluster-topics.ts";
+import { applyTopics } from "../../topics/apply-topics.ts";
+import { catalogPlan } from "../../topics/catalog-plan.ts";
 import { expectNoArgs, parse } from "../args.ts";
 
 export async function topicsCommand(args: string[]): Promise<number> {
@@ -11,7 +12,8 @@ export async function topicsCommand(args: string[]): Promise<number> {
     case "apply": {
       const { values, positionals } = parse("topics apply", rest, { "dry-run": { type: "boolean" } });
       expectNoArgs("topics apply", positionals);
-      const changes = await applyTopics(catalogPlan(), { dryRun: values["dry-run"] ?? false });
+      const kafka = librdkafka({ brokers: runtimeConfig().kafkaBrokers, clientId: "sluice-topics" });
+      const changes = await applyTopics(kafka, catalogPlan(), { dryRun: values["dry-run"] ?? false });
       printChanges(changes, values["dry-run"] ?? false);
       return 0;
     }
@@ -22,26 +24,6 @@ export async function topicsCommand(args: string[]): Promise<number> {
     }
     default:
       throw new UsageError(`topics needs one of: apply, list${action ? ` (got '${action}')` : ""}`);
-  }
-}
-
-/** Creates what is missing (unless dry-run) and returns every topic's change. Drift is reported, never fixed. */
-export async function applyTopics(plan: TopicPlan[], options: { dryRun: boolean }): Promise<TopicChange[]> {
-  const cluster = new ClusterTopics();
-  try {
-    await cluster.connect();
-    const configKeys = [...new Set(plan.flatMap((p) => Object.keys(p.configs)))];
-    const changes = reconcile(
-      plan,
-      await cluster.read(
-        plan.map((p) => p.name),
-        configKeys,
-      ),
-    );
-    if (!options.dryRun) await cluster.create(changes.flatMap((c) => (c.action === "create" ? [c.plan] : [])));
-    return changes;
-  } finally {
-    await cluster.close();
   }
 }
 

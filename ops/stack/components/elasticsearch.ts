@@ -6,21 +6,17 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { endpointsFromEnv, LOCAL_ENDPOINTS, redact } from "../../../processors/runtime/endpoints.ts";
+import { LOCAL_ENDPOINTS, redact, runtimeConfig } from "../../../runtime/index.ts";
 import type { Component, Health } from "../component.ts";
 import { findJdk } from "../java.ts";
 import { unpackedZip } from "../maven.ts";
 import { hostPort } from "../net.ts";
-import { DATA_DIR } from "../paths.ts";
 import { logFile, startDetached, stopOwned } from "../process.ts";
-
-export const ELASTICSEARCH_VERSION = process.env.SLUICE_ELASTICSEARCH_VERSION || "8.19.21";
-const SERVICE_USER = process.env.SLUICE_SERVICE_USER || "sluice";
-/** Where Elasticsearch lives when started by root: a home the service user owns, whatever the clone's permissions. */
-const ROOT_RUN_HOME = process.env.SLUICE_ES_HOME || "/var/lib/sluice/elasticsearch";
+import { stackConfig } from "../stack-config.ts";
 
 export function elasticsearchComponent(): Component {
-  const url = endpointsFromEnv().elasticsearchUrl;
+  const url = runtimeConfig().elasticsearchUrl;
+  const { elasticsearchVersion, elasticsearchHeap, dataDir: stateData } = stackConfig();
   const { port } = hostPort(url, 9200);
   return {
     name: "elasticsearch",
@@ -45,17 +41,17 @@ export function elasticsearchComponent(): Component {
     },
     async start(progress) {
       const jdk = findJdk(17);
-      progress(`fetching elasticsearch integ-test-zip:${ELASTICSEARCH_VERSION} from Maven Central`);
+      progress(`fetching elasticsearch integ-test-zip:${elasticsearchVersion} from Maven Central`);
       const unpacked = await unpackedZip({
         group: "org.elasticsearch.distribution.integ-test-zip",
         artifact: "elasticsearch",
-        version: ELASTICSEARCH_VERSION,
+        version: elasticsearchVersion,
       });
-      const dist = path.join(unpacked, `elasticsearch-${ELASTICSEARCH_VERSION}`);
+      const dist = path.join(unpacked, `elasticsearch-${elasticsearchVersion}`);
       const asRoot = userInfo().uid === 0;
       const { home, dataDir, uid, gid } = asRoot
         ? prepareServiceUserHome(dist)
-        : { home: dist, dataDir: path.join(DATA_DIR, "elasticsearch"), uid: undefined, gid: undefined };
+        : { home: dist, dataDir: path.join(stateData, "elasticsearch"), uid: undefined, gid: undefined };
       startDetached("elasticsearch", {
         command: path.join(home, "bin", "elasticsearch"),
         args: [
@@ -80,7 +76,7 @@ export function elasticsearchComponent(): Component {
         cwd: home,
         env: {
           ES_JAVA_HOME: jdk.home,
-          ES_JAVA_OPTS: `-Xms${process.env.SLUICE_ES_HEAP || "512m"} -Xmx${process.env.SLUICE_ES_HEAP || "512m"}`,
+          ES_JAVA_OPTS: `-Xms${elasticsearchHeap} -Xmx${elasticsearchHeap}`,
         },
         uid,
         gid,
@@ -91,17 +87,18 @@ export function elasticsearchComponent(): Component {
 }
 
 function prepareServiceUserHome(dist: string) {
-  if (!userExists(SERVICE_USER)) {
-    execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER]);
+  const { serviceUser, esHome, elasticsearchVersion } = stackConfig();
+  if (!userExists(serviceUser)) {
+    execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", serviceUser]);
   }
-  const uid = Number(execFileSync("id", ["-u", SERVICE_USER], { encoding: "utf8" }));
-  const gid = Number(execFileSync("id", ["-g", SERVICE_USER], { encoding: "utf8" }));
-  const home = path.join(ROOT_RUN_HOME, `elasticsearch-${ELASTICSEARCH_VERSION}`);
-  const dataDir = path.join(ROOT_RUN_HOME, "data");
-  mkdirSync(ROOT_RUN_HOME, { recursive: true });
+  const uid = Number(execFileSync("id", ["-u", serviceUser], { encoding: "utf8" }));
+  const gid = Number(execFileSync("id", ["-g", serviceUser], { encoding: "utf8" }));
+  const home = path.join(esHome, `elasticsearch-${elasticsearchVersion}`);
+  const dataDir = path.join(esHome, "data");
+  mkdirSync(esHome, { recursive: true });
   if (!existsSync(path.join(home, "bin", "elasticsearch"))) cpSync(dist, home, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
-  execFileSync("chown", ["-R", `${uid}:${gid}`, ROOT_RUN_HOME]);
+  execFileSync("chown", ["-R", `${uid}:${gid}`, esHome]);
   return { home, dataDir, uid, gid };
 }
 

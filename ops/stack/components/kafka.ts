@@ -7,19 +7,17 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { endpointsFromEnv, LOCAL_ENDPOINTS } from "../../../processors/runtime/endpoints.ts";
-import { createKafka } from "../../../processors/runtime/kafka-client.ts";
+import { LOCAL_ENDPOINTS, librdkafka, runtimeConfig } from "../../../runtime/index.ts";
 import type { Component, Health } from "../component.ts";
 import { findJdk } from "../java.ts";
 import { kafkaLibs } from "../maven.ts";
 import { hostPort, tcpReachable, withTimeout } from "../net.ts";
-import { DATA_DIR, ROOT, RUN_DIR } from "../paths.ts";
 import { logFile, ownedPid, startDetached, stopOwned } from "../process.ts";
-
-export const KAFKA_VERSION = process.env.SLUICE_KAFKA_VERSION || "4.3.1";
+import { ROOT, stackConfig } from "../stack-config.ts";
 
 export function kafkaComponent(): Component {
-  const brokers = endpointsFromEnv().kafkaBrokers;
+  const brokers = runtimeConfig().kafkaBrokers;
+  const { kafkaVersion, kafkaHeap, dataDir: stateData } = stackConfig();
   const local = brokers.join(",") === LOCAL_ENDPOINTS.kafkaBrokers.join(",");
   const { host, port } = hostPort(brokers[0] ?? "", 9092);
   return {
@@ -30,11 +28,11 @@ export function kafkaComponent(): Component {
     logFile: logFile("kafka"),
     async probe(): Promise<Health> {
       if (!(await tcpReachable(host, port))) return { healthy: false, detail: "not listening" };
-      const admin = createKafka("sluice-stack-probe", brokers).admin();
+      const admin = librdkafka({ brokers, clientId: "sluice-stack-probe" }).admin();
       try {
         await withTimeout(admin.connect(), 5_000, "connect timed out");
-        const topics = await withTimeout(admin.listTopics({ timeout: 5_000 }), 6_000, "metadata timed out");
-        const version = ownedPid("kafka") !== undefined || local ? KAFKA_VERSION : undefined;
+        const topics = await withTimeout(admin.listTopics(), 6_000, "metadata timed out");
+        const version = ownedPid("kafka") !== undefined || local ? kafkaVersion : undefined;
         return { healthy: true, version, detail: `${topics.length} topics` };
       } catch (error) {
         return { healthy: false, detail: (error as Error).message };
@@ -44,9 +42,9 @@ export function kafkaComponent(): Component {
     },
     async start(progress) {
       const jdk = findJdk(17);
-      progress(`resolving kafka_2.13:${KAFKA_VERSION} from Maven Central`);
-      const libs = kafkaLibs(KAFKA_VERSION);
-      const dataDir = path.join(DATA_DIR, "kafka");
+      progress(`resolving kafka_2.13:${kafkaVersion} from Maven Central`);
+      const libs = kafkaLibs(kafkaVersion);
+      const dataDir = path.join(stateData, "kafka");
       const config = writeServerProperties(dataDir, port);
       const classpath = `${libs}/*`;
       if (!existsSync(path.join(dataDir, "meta.properties"))) {
@@ -63,7 +61,7 @@ export function kafkaComponent(): Component {
       startDetached("kafka", {
         command: jdk.java,
         args: [
-          `-Xmx${process.env.SLUICE_KAFKA_HEAP || "1g"}`,
+          `-Xmx${kafkaHeap}`,
           "-XX:+UseG1GC",
           `-Dlog4j2.configurationFile=${path.join(ROOT, "ops/stack/kafka/log4j2.properties")}`,
           "-cp",
@@ -78,9 +76,10 @@ export function kafkaComponent(): Component {
 }
 
 function writeServerProperties(dataDir: string, port: number): string {
-  const controllerPort = Number(process.env.SLUICE_KAFKA_CONTROLLER_PORT || port + 1);
-  const file = path.join(RUN_DIR, "kafka-server.properties");
-  mkdirSync(RUN_DIR, { recursive: true });
+  const { kafkaControllerPort, runDir } = stackConfig();
+  const controllerPort = kafkaControllerPort ?? port + 1;
+  const file = path.join(runDir, "kafka-server.properties");
+  mkdirSync(runDir, { recursive: true });
   const settings: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": 1,

@@ -6,12 +6,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { endpointsFromEnv, LOCAL_ENDPOINTS, redact } from "../../../processors/runtime/endpoints.ts";
+import { LOCAL_ENDPOINTS, redact, runtimeConfig } from "../../../runtime/index.ts";
 import type { Component, Health } from "../component.ts";
 import { markStarted, takeStartedMark } from "../process.ts";
 
 export function postgresComponent(): Component {
-  const url = endpointsFromEnv().databaseUrl;
+  const url = runtimeConfig().databaseUrl;
   return {
     name: "postgresql",
     address: redact(url),
@@ -46,7 +46,7 @@ export function postgresComponent(): Component {
 }
 
 export function redisComponent(): Component {
-  const url = endpointsFromEnv().redisUrl;
+  const url = runtimeConfig().redisUrl;
   return {
     name: "redis",
     address: redact(url),

@@ -3,18 +3,17 @@
  * Storage is an H2 file in .sluice/data/registry, so schema ids survive restarts like the topics that carry them.
  */
 import path from "node:path";
-import { endpointsFromEnv, LOCAL_ENDPOINTS, redact } from "../../../processors/runtime/endpoints.ts";
+import { LOCAL_ENDPOINTS, redact, runtimeConfig } from "../../../runtime/index.ts";
 import type { Component, Health } from "../component.ts";
 import { findJdk } from "../java.ts";
 import { unpackedZip } from "../maven.ts";
 import { hostPort } from "../net.ts";
-import { DATA_DIR } from "../paths.ts";
 import { logFile, startDetached, stopOwned } from "../process.ts";
-
-export const APICURIO_VERSION = process.env.SLUICE_APICURIO_VERSION || "3.0.9";
+import { stackConfig } from "../stack-config.ts";
 
 export function registryComponent(): Component {
-  const url = endpointsFromEnv().schemaRegistryUrl;
+  const url = runtimeConfig().schemaRegistryUrl;
+  const { apicurioVersion: version, registryHeap, dataDir } = stackConfig();
   const { port } = hostPort(url, 8081);
   return {
     name: "schema-registry",
@@ -34,18 +33,18 @@ export function registryComponent(): Component {
     },
     async start(progress) {
       const jdk = findJdk(17);
-      progress(`fetching apicurio-registry-app:${APICURIO_VERSION} from Maven Central`);
+      progress(`fetching apicurio-registry-app:${version} from Maven Central`);
       const dir = await unpackedZip({
         group: "io.apicurio",
         artifact: "apicurio-registry-app",
-        version: APICURIO_VERSION,
+        version: version,
         classifier: "all",
       });
-      const h2 = path.join(DATA_DIR, "registry", "registry");
+      const h2 = path.join(dataDir, "registry", "registry");
       startDetached("schema-registry", {
         command: jdk.java,
         args: [
-          `-Xmx${process.env.SLUICE_REGISTRY_HEAP || "384m"}`,
+          `-Xmx${registryHeap}`,
           "-Dquarkus.http.host=127.0.0.1",
           `-Dquarkus.http.port=${port}`,
           "-Dapicurio.storage.kind=sql",
@@ -57,7 +56,7 @@ export function registryComponent(): Component {
           "-Dapicurio.rest.deletion.artifact.enabled=true",
           "-Dapicurio.rest.deletion.artifact-version.enabled=true",
           "-jar",
-          path.join(dir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`),
+          path.join(dir, `apicurio-registry-app-${version}-runner.jar`),
         ],
       });
     },

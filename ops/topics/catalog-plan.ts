@@ -1,0 +1,9 @@
+/** The reference domain's topic plan: its catalog, its processors' retry tiers and DLQs, the delay tiers. */
+import { PROCESSORS } from "../../processors/registry.ts";
+import { runtimeConfig, topicPlan } from "../../runtime/index.ts";
+import { TOPICS } from "../../topics/catalog.ts";
+import type { TopicPlan } from "../../topics/topic.ts";
+
+export function catalogPlan(): TopicPlan[] {
+  return topicPlan(TOPICS, PROCESSORS, runtimeConfig().replicationFactor);
+}

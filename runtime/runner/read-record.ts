@@ -1,0 +1,22 @@
+/** A consumed record as the runner handles it: where it was read, its key as text, its headers parsed once. */
+import { textHeaders } from "../headers.ts";
+import type { ConsumedRecord } from "../kafka/port.ts";
+
+export interface ReadRecord {
+  /** The record as read: its coordinates, key, value and headers byte for byte. */
+  consumed: ConsumedRecord;
+  key: string;
+  /** The headers as text: the first value of each name. */
+  headers: Record<string, string>;
+  /** Which of the group's retry tiers it was read from; -1 for the input topic. */
+  tierIndex: number;
+}
+
+export function readRecord(consumed: ConsumedRecord, tierIndex: number): ReadRecord {
+  return { consumed, key: consumed.key?.toString() ?? "", headers: textHeaders(consumed.headers), tierIndex };
+}
+
+/** The ECS fields that place a record in a log line. */
+export function coordinates({ consumed }: ReadRecord) {
+  return { "kafka.topic": consumed.topic, "kafka.partition": consumed.partition, "kafka.offset": consumed.offset };
+}

@@ -1,0 +1,52 @@
+/**
+ * A read record as its handler gets it, or the permanent reason it cannot be: no value, a value larger than the
+ * processor accepts, no event id (the idempotency key), bytes that are not a value of the input's schema.
+ */
+import type avro from "avsc";
+import { PermanentError } from "../failure.ts";
+import { HEADER } from "../headers.ts";
+import type { InputRecord } from "../processor.ts";
+import type { Route } from "../route.ts";
+import type { AvroSerde } from "../serde/avro-serde.ts";
+import type { ReadRecord } from "./read-record.ts";
+
+export class RecordDecoder {
+  private readonly route: Route;
+  private readonly serde: AvroSerde;
+  /** The input's value schema: records are read as it, whatever schema wrote them. */
+  private readonly reader: avro.Type | undefined;
+  private readonly maxValueBytes: number;
+
+  constructor(route: Route, serde: AvroSerde, reader: avro.Type | undefined, maxValueBytes: number) {
+    this.route = route;
+    this.serde = serde;
+    this.reader = reader;
+    this.maxValueBytes = maxValueBytes;
+  }
+
+  async decode(record: ReadRecord, attempt: number): Promise<InputRecord<unknown>> {
+    const { consumed, key, headers } = record;
+    if (consumed.value === null) throw new PermanentError("record has no value", "MISSING_VALUE");
+    if (consumed.value.length > this.maxValueBytes) {
+      throw new PermanentError(
+        `value is ${consumed.value.length} bytes, more than the ${this.maxValueBytes} this processor accepts`,
+        "VALUE_TOO_LARGE",
+      );
+    }
+    if (!headers[HEADER.eventId]) {
+      throw new PermanentError(`record has no ${HEADER.eventId} header (the idempotency key)`, "MISSING_HEADER");
+    }
+    const { value } = await this.serde.decode(consumed.value, this.reader);
+    return {
+      topic: consumed.topic,
+      sourceTopic: this.route.input,
+      partition: consumed.partition,
+      offset: consumed.offset,
+      key,
+      value,
+      headers,
+      timestamp: consumed.timestamp,
+      attempt,
+    };
+  }
+}

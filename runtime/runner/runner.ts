@@ -1,0 +1,309 @@
+/**
+ * Runs one processor: consumes its input topic and its group's retry tiers, calls the handler per record (through
+ * the key scheduler, under the retry policy its route names), and writes outputs, retries and DLQ copies with the
+ * batch's offset (the batch writer).
+ *
+ * A partition whose head is not due yet (a retry tier), that is blocked (blocking policy) or whose write failed is
+ * paused and left unresolved, so it is read again from there when it resumes; the others keep flowing.
+ */
+import type { Logger } from "pino";
+import type { SchemaFile } from "../../schemas/schema-files.ts";
+import { SluiceError } from "../../topics/errors.ts";
+import { type BusinessTopic, delayTopicName, topicByName } from "../../topics/topic.ts";
+import type { Clock } from "../clock.ts";
+import { HEADER } from "../headers.ts";
+import type { BatchControl, GroupConsumer, KafkaPort, Producer, RecordBatch, TopicPartition } from "../kafka/port.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import type { Metrics } from "../metrics.ts";
+import { OutputBuffer } from "../output-buffer.ts";
+import { PausedPartitions } from "../paused-partitions.ts";
+import type { Processor } from "../processor.ts";
+import { DELAY_TIERS, type Route, routeOf } from "../route.ts";
+import type { AvroSerde } from "../serde/avro-serde.ts";
+import { type StalledPartition, StalledPartitions } from "../stalled-partitions.ts";
+import { TopicLimits } from "../topic-limits.ts";
+import { type BatchWriter, batchWriter } from "./batch-writer.ts";
+import { FailureCopies } from "./failure-copies.ts";
+import { HandlerCall, handlerTimeoutMs } from "./handler-call.ts";
+import { KeyScheduler } from "./key-scheduler.ts";
+import { policyFor } from "./policies/policy-for.ts";
+import { DONE, type Outcome, type RetryPolicy } from "./policies/retry-policy.ts";
+import { type ReadRecord, readRecord } from "./read-record.ts";
+import { RecordDecoder } from "./record-decoder.ts";
+
+/** What every runner of a process shares. */
+export interface RuntimeDeps {
+  kafka: KafkaPort;
+  serde: AvroSerde;
+  /** The catalog the processors' inputs and outputs are declared in, and its schemas by full name. */
+  topics: readonly BusinessTopic[];
+  schemas: ReadonlyMap<string, SchemaFile>;
+  ledger?: Ledger | undefined;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** This member's stable name: its static group membership and transactional id derive from it. */
+  instanceId: string;
+  /** Kafka's max.poll.interval.ms: bounds handlers and batches. */
+  maxPollIntervalMs: number;
+  sessionTimeoutMs: number;
+  /** How long a partition's writes may fail before it counts as stalled. */
+  stallAfterMs: number;
+  /** Values larger than this go to the DLQ as VALUE_TOO_LARGE (default 1 MiB). */
+  maxValueBytes?: number | undefined;
+}
+
+const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
+const TRANSACTION_TIMEOUT_MS = 15_000;
+/** Partitions whose batches are processed at the same time (each batch commits on its own). */
+const PARTITIONS_AT_ONCE = 8;
+
+export class ProcessorRunner {
+  readonly route: Route;
+  private readonly deps: RuntimeDeps;
+  private readonly log: Logger;
+  private readonly consumer: GroupConsumer;
+  private readonly policy: RetryPolicy;
+  private readonly scheduler: KeyScheduler;
+  private readonly decoder: RecordDecoder;
+  private readonly handler: HandlerCall;
+  private readonly paused: PausedPartitions;
+  private readonly stalls: StalledPartitions;
+  /** The topics this processor writes, and how large a record each accepts. */
+  private readonly limits: TopicLimits;
+  /** A batch starts no record after this long: with the handler timeout, it returns within half the interval. */
+  private readonly batchBudgetMs: number;
+  private readonly handlerSeconds: ReturnType<Metrics["handlerSeconds"]["labels"]>;
+  private producer: Producer | undefined;
+  private writer: BatchWriter | undefined;
+  /** Partitions that take turns (the policy's `serializesPartition`): the tail of each one's batches. */
+  private readonly lanes = new Map<number, Promise<void>>();
+  private running = false;
+
+  constructor(definition: Processor, deps: RuntimeDeps) {
+    const route = routeOf(definition);
+    const input = topicByName(route.input, deps.topics);
+    if (!input) throw new SluiceError("TOPIC_UNKNOWN", `processor ${route.name}: ${route.input} is not in the catalog`);
+    this.route = route;
+    this.deps = deps;
+    this.log = deps.log.child({ "sluice.processor": route.name, "kafka.group": route.group });
+    this.paused = new PausedPartitions(deps.clock, this.log);
+    this.stalls = new StalledPartitions(route.name, deps, deps.stallAfterMs);
+    this.limits = new TopicLimits([
+      ...route.tierTopics,
+      route.dlqTopic,
+      ...route.outputs,
+      ...DELAY_TIERS.map(delayTopicName),
+    ]);
+    const copies = new FailureCopies({ route, limits: this.limits, ...deps, log: this.log });
+    this.policy = policyFor(route, copies, { ...deps, log: this.log });
+    this.scheduler = new KeyScheduler(this.policy, deps.clock, route.keyConcurrency);
+    this.decoder = new RecordDecoder(
+      route,
+      deps.serde,
+      deps.schemas.get(input.valueSchema)?.type,
+      deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+    );
+    const timeoutMs = handlerTimeoutMs(definition, deps.maxPollIntervalMs);
+    this.batchBudgetMs = deps.maxPollIntervalMs / 2 - timeoutMs;
+    const outputSchemas = new Map(
+      route.outputs.map((topic) => [topic, deps.schemas.get(topicByName(topic, deps.topics)?.valueSchema ?? "")]),
+    );
+    this.handler = new HandlerCall(
+      definition,
+      {
+        route,
+        serde: deps.serde,
+        clock: deps.clock,
+        ledger: deps.ledger,
+        log: this.log,
+        outputSchema: (topic) => outputSchemas.get(topic),
+        fits: (topic, message) => this.limits.fits(topic, message),
+      },
+      timeoutMs,
+    );
+    this.handlerSeconds = deps.metrics.handlerSeconds.labels(route.name);
+    this.consumer = deps.kafka.consumer({
+      groupId: route.group,
+      // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
+      // is gone for good is replaced after the session timeout (seconds, not Kafka's default 45).
+      instanceId: `${route.group}.${deps.instanceId}`,
+      sessionTimeoutMs: deps.sessionTimeoutMs,
+      maxPollIntervalMs: deps.maxPollIntervalMs,
+      // Exactly-once commits offsets in its transactions; at-least-once commits what batches resolved.
+      autoCommit: route.delivery === "at-least-once",
+      readCommitted: true,
+      onRebalance: (event, partitions) => this.onRebalance(event, partitions),
+    });
+  }
+
+  async start(): Promise<void> {
+    // Sized from the limits of the topics it writes, so a record that fits its topic is never refused locally.
+    await this.limits.refresh(this.deps.kafka);
+    const exactlyOnce = this.route.delivery === "exactly-once";
+    const producer = this.deps.kafka.producer({
+      lingerMs: 5,
+      ...this.limits.producerConfig(),
+      // A restarted member reuses its transactional id, which aborts the transaction its previous life left
+      // open at once; without that, read_committed consumers would wait out the transaction timeout.
+      ...(exactlyOnce
+        ? {
+            transactionalId: `${this.route.group}.${this.deps.instanceId}`,
+            transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+          }
+        : {}),
+    });
+    this.producer = producer;
+    await producer.connect();
+    this.writer = batchWriter(exactlyOnce, producer, this.consumer, this.deps.metrics, this.route.name);
+    await this.consumer.connect();
+    const topics = [this.route.input, ...this.route.tierTopics];
+    await this.consumer.subscribe(topics);
+    this.running = true;
+    await this.consumer.run({
+      partitionsAtOnce: PARTITIONS_AT_ONCE,
+      eachBatch: (batch, control) => this.onBatch(batch, control),
+    });
+    this.log.info({ topics }, "processor started");
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Partitions whose writes have been failing for too long (see StalledPartitions). */
+  stalled(): StalledPartition[] {
+    return this.stalls.stalled();
+  }
+
+  /** Stops fetching, lets in-flight batches finish and commit, then leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.paused.cancelAll();
+    await this.consumer.disconnect();
+    await this.writer?.idle();
+    await this.producer?.disconnect();
+    this.log.info("processor stopped");
+  }
+
+  /** What this member remembers about partitions is true only while it owns them. */
+  private async onRebalance(event: "assigned" | "revoked", partitions: TopicPartition[]): Promise<void> {
+    this.deps.metrics.rebalances.inc({ processor: this.route.name, event }, partitions.length);
+    if (event === "revoked") {
+      this.policy.revoked();
+      this.stalls.clear();
+    } else {
+      await this.policy.assigned(partitions);
+    }
+  }
+
+  private onBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
+    if (!this.policy.serializesPartition) return this.processBatch(batch, control);
+    const { partition } = batch;
+    const turn = (this.lanes.get(partition) ?? Promise.resolve()).then(() => this.processBatch(batch, control));
+    const settled = turn.catch(() => {});
+    this.lanes.set(partition, settled);
+    void settled.then(() => {
+      if (this.lanes.get(partition) === settled) this.lanes.delete(partition);
+    });
+    return turn;
+  }
+
+  private async processBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
+    const { clock, metrics } = this.deps;
+    const now = clock.now();
+    const tierIndex = this.route.tierTopics.indexOf(batch.topic);
+    // A batch read again after its write failed: a topic's max.message.bytes may have changed meanwhile.
+    if (this.stalls.failing(batch.topic, batch.partition)) await this.limits.refresh(this.deps.kafka).catch(() => {});
+    let records = batch.records.map((consumed) => readRecord(consumed, tierIndex));
+    let resumeAt: number | undefined;
+    if (tierIndex >= 0) {
+      // A tier's records fall due in arrival order: stop at the first one not yet due.
+      const firstNotDue = records.findIndex((r) => dueAtOf(r) > now);
+      if (firstNotDue >= 0) {
+        resumeAt = dueAtOf(records[firstNotDue] as ReadRecord);
+        records = records.slice(0, firstNotDue);
+      }
+    }
+    // The batch's keys as the policy has them, to put back if its write fails and it is read again.
+    const mark = this.policy.mark(records.map((r) => r.key));
+    const { processed, blockedUntil, out } = await this.scheduler.run(
+      records,
+      now + this.batchBudgetMs,
+      (record, recordOut) => this.processRecord(record, recordOut),
+    );
+    if (processed < records.length && blockedUntil === undefined) {
+      this.log.debug(
+        { "kafka.topic": batch.topic, "kafka.partition": batch.partition, processed, batch: records.length },
+        "batch time budget spent: the rest is read again",
+      );
+    }
+    resumeAt = blockedUntil ?? resumeAt;
+    const last = records[processed - 1];
+    if (last) {
+      if (control.isStale()) return; // revoked meanwhile: the new owner re-reads from the committed offset
+      if (!(await this.write(batch, last, out, control))) {
+        this.policy.restore(mark);
+        return;
+      }
+      metrics.consumed.inc({ processor: this.route.name, topic: batch.topic }, processed);
+      control.resolveOffset(last.consumed.offset);
+      this.observeLag(batch, last);
+    }
+    if (resumeAt !== undefined) this.paused.pauseUntil(control.pause, resumeAt, batch);
+  }
+
+  /**
+   * Writes the batch's records and offset. When that fails nothing of the batch is committed: it is read again,
+   * after a backoff, until its write succeeds (and the partition shows as stalled meanwhile).
+   */
+  private async write(batch: RecordBatch, last: ReadRecord, out: OutputBuffer, control: BatchControl) {
+    if (!this.writer) throw new SluiceError("NOT_STARTED", `processor ${this.route.name} is not started`);
+    this.stalls.writing(batch.topic, batch.partition);
+    try {
+      await this.writer.write(batch, String(BigInt(last.consumed.offset) + 1n), out);
+    } catch (error) {
+      const backoffMs = this.stalls.failed(batch.topic, batch.partition, error);
+      this.log.error(
+        { err: error, "kafka.topic": batch.topic, "kafka.partition": batch.partition, backoffMs },
+        "could not write the batch's records and offsets: it is read again",
+      );
+      this.paused.pauseUntil(control.pause, this.deps.clock.now() + backoffMs, batch);
+      return false;
+    }
+    this.stalls.written(batch.topic, batch.partition);
+    return true;
+  }
+
+  private async processRecord(record: ReadRecord, out: OutputBuffer): Promise<Outcome> {
+    if (!this.policy.admit(record, out)) return DONE;
+    const started = performance.now();
+    const attempt = this.policy.attempt(record);
+    try {
+      const input = await this.decoder.decode(record, attempt);
+      const recordOut = new OutputBuffer();
+      await this.handler.run(input, recordOut);
+      out.merge(recordOut);
+      this.policy.succeeded(record);
+      return DONE;
+    } catch (error) {
+      return this.policy.failed(record, attempt, error, out);
+    } finally {
+      this.handlerSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  private observeLag(batch: RecordBatch, last: ReadRecord): void {
+    const labels = { processor: this.route.name, topic: batch.topic, partition: String(batch.partition) };
+    const { metrics, clock } = this.deps;
+    metrics.lagRecords.set(labels, Math.max(0, Number(batch.highWatermark) - Number(last.consumed.offset) - 1));
+    const reference = last.tierIndex >= 0 ? dueAtOf(last) : last.consumed.timestamp;
+    metrics.lagSeconds.set(labels, Math.max(0, (clock.now() - reference) / 1000));
+  }
+}
+
+function dueAtOf(record: ReadRecord): number {
+  const due = Number(record.headers[HEADER.dueAt]);
+  return Number.isFinite(due) ? due : 0;
+}
