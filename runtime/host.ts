@@ -11,7 +11,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { DelayRouter } from "./delay/delay-router.ts";
 import { type Readiness, startHttpServer } from "./http-server.ts";
-import { librdkafka } from "./kafka/librdkafka.ts";
+import { librdkafka } from "./kafka/librdkafka/index.ts";
 import type { KafkaPort } from "./kafka/port.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { PostgresLedger } from "./ledger/postgres-ledger.ts";

@@ -29,7 +29,7 @@ export {
 } from "./headers.ts";
 export { type HostOptions, ProcessorHost } from "./host.ts";
 export type { Readiness } from "./http-server.ts";
-export { type LibrdkafkaOptions, librdkafka } from "./kafka/librdkafka.ts";
+export { type LibrdkafkaOptions, librdkafka, librdkafkaBuild } from "./kafka/librdkafka/index.ts";
 // Kafka, records and values.
 export type * from "./kafka/port.ts";
 export { type Ledger, type OnceResult, type OnceScope, transactionOf } from "./ledger/ledger.ts";

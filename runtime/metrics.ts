@@ -78,6 +78,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** A partition's lag after a batch: records up to its end, and the age of the last record processed. */
+  observeLag(
+    processor: string,
+    batch: { topic: string; partition: number; highWatermark: string },
+    lastOffset: number,
+    ageMs: number,
+  ): void {
+    const labels = { processor, topic: batch.topic, partition: String(batch.partition) };
+    this.lagRecords.set(labels, Math.max(0, Number(batch.highWatermark) - lastOffset - 1));
+    this.lagSeconds.set(labels, Math.max(0, ageMs / 1000));
+  }
+
   constructor() {
     client.collectDefaultMetrics({ register: this.registry, prefix: "sluice_process_" });
   }

@@ -1,19 +1,18 @@
 /** The librdkafka features Sluice relies on: every codec, TLS and SASL. Run directly, it fails when any is missing. */
-import kafka from "@confluentinc/kafka-javascript";
+import { librdkafkaBuild } from "../../runtime/index.ts";
 
 export const REQUIRED_FEATURES = ["gzip", "snappy", "lz4", "zstd", "ssl", "sasl"];
 
-export function missingFeatures(features: readonly string[] = kafka.features): string[] {
+export function missingFeatures(features: readonly string[] = librdkafkaBuild().features): string[] {
   return REQUIRED_FEATURES.filter((feature) => !features.includes(feature));
 }
 
 if (import.meta.main) {
+  const { version, features } = librdkafkaBuild();
   const missing = missingFeatures();
   if (missing.length) {
-    console.error(
-      `librdkafka ${kafka.librdkafkaVersion} lacks: ${missing.join(", ")} (has: ${kafka.features.join(", ")})`,
-    );
+    console.error(`librdkafka ${version} lacks: ${missing.join(", ")} (has: ${features.join(", ")})`);
     process.exit(1);
   }
-  console.log(`librdkafka ${kafka.librdkafkaVersion}: ${REQUIRED_FEATURES.join(", ")} available`);
+  console.log(`librdkafka ${version}: ${REQUIRED_FEATURES.join(", ")} available`);
 }

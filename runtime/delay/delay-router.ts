@@ -11,33 +11,20 @@ import type { Logger } from "pino";
 import { toMs } from "../../topics/duration.ts";
 import { delayTopicName } from "../../topics/topic.ts";
 import type { Clock, Timer } from "../clock.ts";
-import { HEADER, replaceHeaders, textHeaders } from "../headers.ts";
-import type {
-  BatchControl,
-  ConsumedRecord,
-  GroupConsumer,
-  KafkaPort,
-  OutgoingMessage,
-  Producer,
-  RecordBatch,
-} from "../kafka/port.ts";
+import { textHeaders } from "../headers.ts";
+import type { BatchControl, ConsumedRecord, GroupConsumer, KafkaPort, Producer, RecordBatch } from "../kafka/port.ts";
 import type { Metrics } from "../metrics.ts";
 import { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
 import { DELAY_TIERS } from "../route.ts";
 import { type StalledPartition, StalledPartitions } from "../stalled-partitions.ts";
 import { TopicLimits } from "../topic-limits.ts";
-import { DELAY_HEADER, nextHop } from "./delay-plan.ts";
+import { DELAY_HEADER, type DelayStep, delayStep, type Outgoing } from "./delay-plan.ts";
 
 export const DELAY_ROUTER_GROUP = "sluice-delay-router";
 
-type Outgoing = { topic: string; message: OutgoingMessage };
-
 /** How long before a paused tier partition's head is due the router resumes it (a fetch takes tens of ms). */
 const RESUME_LEAD_MS = 250;
-/** The headers that steer a record through the tiers; its target does not get them. */
-const HOP_HEADERS: ReadonlySet<string> = new Set([DELAY_HEADER.hopDueAt]);
-const DELAY_HEADERS: ReadonlySet<string> = new Set([DELAY_HEADER.target, DELAY_HEADER.hopDueAt]);
 
 interface PartitionState {
   /** Offsets waiting in memory for their remainder. */
@@ -140,7 +127,7 @@ export class DelayRouter {
       }
       const step = this.step(record, headers, now);
       if (step.kind === "hold") this.hold(state, record, headers, step.until);
-      else outgoing.push(step.outgoing);
+      else outgoing.push(step);
       last = record;
     }
     if (last && !control.isStale()) {
@@ -165,43 +152,18 @@ export class DelayRouter {
     if (resumeAt !== undefined) this.paused.pauseUntil(control.pause, resumeAt, batch);
   }
 
+  /** The record's next step; a delivery's lateness is measured. */
+  private step(record: ConsumedRecord, headers: Record<string, string>, now: number): DelayStep {
+    const step = delayStep(record, headers, now, this.smallestWaitMs);
+    if (step.lateMs !== undefined) this.deps.metrics.delayLateness.observe(step.lateMs / 1000);
+    return step;
+  }
+
   private async send(outgoing: Outgoing[]): Promise<void> {
     if (outgoing.length === 0) return;
     const out = new OutputBuffer();
     for (const { topic, message } of outgoing) out.add(topic, message);
     await this.producer?.send(out.topicMessages());
-  }
-
-  /** What to do with a record now: deliver it, send it down to the next tier, or hold it in memory until `until`. */
-  private step(
-    record: ConsumedRecord,
-    headers: Record<string, string>,
-    now: number,
-  ): { kind: "send"; outgoing: Outgoing } | { kind: "hold"; until: number } {
-    const hopDueAt = Number(headers[DELAY_HEADER.hopDueAt] ?? 0);
-    if (hopDueAt > now) return { kind: "hold", until: hopDueAt };
-    const dueAt = Number(headers[HEADER.dueAt] ?? 0);
-    const remaining = dueAt - now;
-    if (remaining <= 0) return { kind: "send", outgoing: this.delivery(record, headers, dueAt, now) };
-    if (remaining < this.smallestWaitMs) return { kind: "hold", until: dueAt };
-    const hop = nextHop(remaining, now);
-    const forwarded = replaceHeaders(record.headers, HOP_HEADERS, { [DELAY_HEADER.hopDueAt]: String(hop.hopDueAt) });
-    return {
-      kind: "send",
-      outgoing: { topic: hop.topic, message: { key: record.key, value: record.value, headers: forwarded } },
-    };
-  }
-
-  private delivery(record: ConsumedRecord, headers: Record<string, string>, dueAt: number, now: number): Outgoing {
-    this.deps.metrics.delayLateness.observe(Math.max(0, now - dueAt) / 1000);
-    // The record's timestamp is the moment it was found due: never before its due-at.
-    const delivered = {
-      key: record.key,
-      value: record.value,
-      headers: replaceHeaders(record.headers, DELAY_HEADERS, {}),
-      timestamp: now,
-    };
-    return { topic: headers[DELAY_HEADER.target] ?? "", message: delivered };
   }
 
   /** Keeps a record due within moments in memory, without holding up the records behind it. */
@@ -215,7 +177,7 @@ export class DelayRouter {
         state.held.set(offset, clock.after(step.until - clock.now(), wake));
         return;
       }
-      this.queueDue([{ outgoing: step.outgoing, state, topic: record.topic, partition: record.partition, offset }]);
+      this.queueDue([{ outgoing: step, state, topic: record.topic, partition: record.partition, offset }]);
     };
     state.held.set(offset, clock.after(until - clock.now(), wake));
   }

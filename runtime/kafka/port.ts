@@ -151,6 +151,8 @@ export interface Admin {
   describeTopics(topics: string[]): Promise<TopicDescription[]>;
   createTopics(topics: NewTopic[]): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
+  /** Grows a topic to `count` partitions (keys then land elsewhere: an operator's decision). */
+  createPartitions(topic: string, count: number): Promise<void>;
   /** The given configs of the topics that exist, by topic. */
   topicConfigs(topics: readonly string[], names: readonly string[]): Promise<Map<string, Record<string, string>>>;
   setTopicConfig(topic: string, name: string, value: string): Promise<void>;

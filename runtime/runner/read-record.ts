@@ -1,5 +1,5 @@
 /** A consumed record as the runner handles it: where it was read, its key as text, its headers parsed once. */
-import { textHeaders } from "../headers.ts";
+import { HEADER, textHeaders } from "../headers.ts";
 import type { ConsumedRecord } from "../kafka/port.ts";
 
 export interface ReadRecord {
@@ -19,4 +19,10 @@ export function readRecord(consumed: ConsumedRecord, tierIndex: number): ReadRec
 /** The ECS fields that place a record in a log line. */
 export function coordinates({ consumed }: ReadRecord) {
   return { "kafka.topic": consumed.topic, "kafka.partition": consumed.partition, "kafka.offset": consumed.offset };
+}
+
+/** When a record read from a tier is due (its `due-at` header; 0 when it has none). */
+export function dueAtOf(record: ReadRecord): number {
+  const due = Number(record.headers[HEADER.dueAt]);
+  return Number.isFinite(due) ? due : 0;
 }

@@ -11,11 +11,10 @@ import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, delayTopicName, topicByName } from "../../topics/topic.ts";
 import type { Clock } from "../clock.ts";
-import { HEADER } from "../headers.ts";
 import type { BatchControl, GroupConsumer, KafkaPort, Producer, RecordBatch, TopicPartition } from "../kafka/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Metrics } from "../metrics.ts";
-import { OutputBuffer } from "../output-buffer.ts";
+import type { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
 import type { Processor } from "../processor.ts";
 import { DELAY_TIERS, type Route, routeOf } from "../route.ts";
@@ -24,12 +23,12 @@ import { type StalledPartition, StalledPartitions } from "../stalled-partitions.
 import { TopicLimits } from "../topic-limits.ts";
 import { type BatchWriter, batchWriter } from "./batch-writer.ts";
 import { FailureCopies } from "./failure-copies.ts";
-import { HandlerCall, handlerTimeoutMs } from "./handler-call.ts";
+import { handlerTimeoutMs } from "./handler-call.ts";
 import { KeyScheduler } from "./key-scheduler.ts";
 import { policyFor } from "./policies/policy-for.ts";
-import { DONE, type Outcome, type RetryPolicy } from "./policies/retry-policy.ts";
-import { type ReadRecord, readRecord } from "./read-record.ts";
-import { RecordDecoder } from "./record-decoder.ts";
+import type { RetryPolicy } from "./policies/retry-policy.ts";
+import { dueAtOf, type ReadRecord, readRecord } from "./read-record.ts";
+import { RecordPipeline } from "./record-pipeline.ts";
 
 /** What every runner of a process shares. */
 export interface RuntimeDeps {
@@ -53,7 +52,6 @@ export interface RuntimeDeps {
   maxValueBytes?: number | undefined;
 }
 
-const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
 const TRANSACTION_TIMEOUT_MS = 15_000;
 /** Partitions whose batches are processed at the same time (each batch commits on its own). */
 const PARTITIONS_AT_ONCE = 8;
@@ -65,15 +63,13 @@ export class ProcessorRunner {
   private readonly consumer: GroupConsumer;
   private readonly policy: RetryPolicy;
   private readonly scheduler: KeyScheduler;
-  private readonly decoder: RecordDecoder;
-  private readonly handler: HandlerCall;
+  private readonly pipeline: RecordPipeline;
   private readonly paused: PausedPartitions;
   private readonly stalls: StalledPartitions;
   /** The topics this processor writes, and how large a record each accepts. */
   private readonly limits: TopicLimits;
   /** A batch starts no record after this long: with the handler timeout, it returns within half the interval. */
   private readonly batchBudgetMs: number;
-  private readonly handlerSeconds: ReturnType<Metrics["handlerSeconds"]["labels"]>;
   private producer: Producer | undefined;
   private writer: BatchWriter | undefined;
   /** Partitions that take turns (the policy's `serializesPartition`): the tail of each one's batches. */
@@ -82,8 +78,9 @@ export class ProcessorRunner {
 
   constructor(definition: Processor, deps: RuntimeDeps) {
     const route = routeOf(definition);
-    const input = topicByName(route.input, deps.topics);
-    if (!input) throw new SluiceError("TOPIC_UNKNOWN", `processor ${route.name}: ${route.input} is not in the catalog`);
+    if (!topicByName(route.input, deps.topics)) {
+      throw new SluiceError("TOPIC_UNKNOWN", `processor ${route.name}: ${route.input} is not in the catalog`);
+    }
     this.route = route;
     this.deps = deps;
     this.log = deps.log.child({ "sluice.processor": route.name, "kafka.group": route.group });
@@ -98,31 +95,14 @@ export class ProcessorRunner {
     const copies = new FailureCopies({ route, limits: this.limits, ...deps, log: this.log });
     this.policy = policyFor(route, copies, { ...deps, log: this.log });
     this.scheduler = new KeyScheduler(this.policy, deps.clock, route.keyConcurrency);
-    this.decoder = new RecordDecoder(
-      route,
-      deps.serde,
-      deps.schemas.get(input.valueSchema)?.type,
-      deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-    );
     const timeoutMs = handlerTimeoutMs(definition, deps.maxPollIntervalMs);
     this.batchBudgetMs = deps.maxPollIntervalMs / 2 - timeoutMs;
-    const outputSchemas = new Map(
-      route.outputs.map((topic) => [topic, deps.schemas.get(topicByName(topic, deps.topics)?.valueSchema ?? "")]),
-    );
-    this.handler = new HandlerCall(
-      definition,
-      {
-        route,
-        serde: deps.serde,
-        clock: deps.clock,
-        ledger: deps.ledger,
-        log: this.log,
-        outputSchema: (topic) => outputSchemas.get(topic),
-        fits: (topic, message) => this.limits.fits(topic, message),
-      },
-      timeoutMs,
-    );
-    this.handlerSeconds = deps.metrics.handlerSeconds.labels(route.name);
+    this.pipeline = new RecordPipeline(definition, route, this.policy, {
+      ...deps,
+      log: this.log,
+      limits: this.limits,
+      handlerTimeoutMs: timeoutMs,
+    });
     this.consumer = deps.kafka.consumer({
       groupId: route.group,
       // Static membership: a restarted member takes its partitions back at once, without a rebalance; one that
@@ -231,7 +211,7 @@ export class ProcessorRunner {
     const { processed, blockedUntil, out } = await this.scheduler.run(
       records,
       now + this.batchBudgetMs,
-      (record, recordOut) => this.processRecord(record, recordOut),
+      (record, recordOut) => this.pipeline.run(record, recordOut),
     );
     if (processed < records.length && blockedUntil === undefined) {
       this.log.debug(
@@ -249,7 +229,9 @@ export class ProcessorRunner {
       }
       metrics.consumed.inc({ processor: this.route.name, topic: batch.topic }, processed);
       control.resolveOffset(last.consumed.offset);
-      this.observeLag(batch, last);
+      // How far behind the partition is: records to its end, and the age of the last one (a tier's: past due).
+      const reference = last.tierIndex >= 0 ? dueAtOf(last) : last.consumed.timestamp;
+      metrics.observeLag(this.route.name, batch, Number(last.consumed.offset), clock.now() - reference);
     }
     if (resumeAt !== undefined) this.paused.pauseUntil(control.pause, resumeAt, batch);
   }
@@ -275,35 +257,4 @@ export class ProcessorRunner {
     this.stalls.written(batch.topic, batch.partition);
     return true;
   }
-
-  private async processRecord(record: ReadRecord, out: OutputBuffer): Promise<Outcome> {
-    if (!this.policy.admit(record, out)) return DONE;
-    const started = performance.now();
-    const attempt = this.policy.attempt(record);
-    try {
-      const input = await this.decoder.decode(record, attempt);
-      const recordOut = new OutputBuffer();
-      await this.handler.run(input, recordOut);
-      out.merge(recordOut);
-      this.policy.succeeded(record);
-      return DONE;
-    } catch (error) {
-      return this.policy.failed(record, attempt, error, out);
-    } finally {
-      this.handlerSeconds.observe((performance.now() - started) / 1000);
-    }
-  }
-
-  private observeLag(batch: RecordBatch, last: ReadRecord): void {
-    const labels = { processor: this.route.name, topic: batch.topic, partition: String(batch.partition) };
-    const { metrics, clock } = this.deps;
-    metrics.lagRecords.set(labels, Math.max(0, Number(batch.highWatermark) - Number(last.consumed.offset) - 1));
-    const reference = last.tierIndex >= 0 ? dueAtOf(last) : last.consumed.timestamp;
-    metrics.lagSeconds.set(labels, Math.max(0, (clock.now() - reference) / 1000));
-  }
-}
-
-function dueAtOf(record: ReadRecord): number {
-  const due = Number(record.headers[HEADER.dueAt]);
-  return Number.isFinite(due) ? due : 0;
 }

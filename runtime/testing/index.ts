@@ -6,5 +6,6 @@
 export { type DrivenRecord, type DriverOptions, TestDriver } from "./driver.ts";
 export { MemoryKafka } from "./memory-kafka.ts";
 export { MemoryLedger } from "./memory-ledger.ts";
+export { partitionOf } from "./memory-log.ts";
 export { MemoryRegistry } from "./memory-registry.ts";
 export { SimulatedClock } from "./simulated-clock.ts";

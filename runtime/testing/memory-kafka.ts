@@ -122,6 +122,10 @@ export class MemoryKafka implements KafkaPort {
       deleteTopics: async (names) => {
         for (const name of names) this.topics.delete(name);
       },
+      createPartitions: async (name, count) => {
+        const { partitions } = this.topic(name);
+        while (partitions.length < count) partitions.push(new PartitionLog());
+      },
       topicConfigs: async (names, configNames) =>
         new Map(
           names.flatMap((name) => {

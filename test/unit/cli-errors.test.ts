@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { nodeTooOld } from "../../ops/cli/node-version.js";
 import { sluice } from "../support/cli.ts";
 
 /** A user's mistake: exit 2, one line on stderr that says what is wrong, no stack trace. */
@@ -62,5 +64,33 @@ describe("the sluice CLI on bad input", () => {
     const result = await sluice(["schemas", "codegen", "--check"], { SLUICE_SCHEMAS_DIR: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("is stale: run `sluice schemas codegen`");
+  });
+
+  it.each([
+    ["SLUICE_MAX_POLL_INTERVAL_MS", "soon", "SLUICE_MAX_POLL_INTERVAL_MS must be a whole number from 1000"],
+    ["SLUICE_LOG_LEVEL", "loud", "SLUICE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
+    ["SCHEMA_REGISTRY_URL", "not a url", "SCHEMA_REGISTRY_URL must be a URL, got 'not a url'"],
+  ])("names a bad %s in one line and exits 2", async (name, value, mentions) => {
+    expectUsageError(await sluice(["topics", "list"], { [name]: value }), mentions);
+  });
+});
+
+describe("the sluice command on an older Node", () => {
+  it("says which Node it needs and how to get it, instead of a stack trace", () => {
+    expect(nodeTooOld("v20.20.2")).toBe(
+      "sluice: needs Node.js 24 or newer, this is v20.20.2: run `source ops/toolchain/env.sh` (it provides Node 24) and try again [NODE_TOO_OLD]",
+    );
+    expect(nodeTooOld("v24.21.0")).toBeUndefined();
+  });
+
+  it("runs the CLI on Node 24", () => {
+    const usage = execFileSync(
+      process.execPath,
+      [path.resolve(import.meta.dirname, "../../ops/cli/bin.js"), "--help"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(usage).toMatch(/^usage: sluice <command>/);
   });
 });

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { HEADER, processorsFor, RetryableError } from "../../runtime/index.ts";
-import { TestDriver } from "../../runtime/testing/index.ts";
-import { partitionOf } from "../../runtime/testing/memory-log.ts";
+import { partitionOf, TestDriver } from "../../runtime/testing/index.ts";
 import { loadSchemaFiles } from "../../schemas/schema-files.ts";
 import { type Harness, type Observed, SCENARIOS, type StateEvent } from "../support/scenarios.ts";
 import { testTopicSpec } from "../support/topics.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validOrder } from "../../processors/order-rules.ts";
-import { ValidationError } from "../../runtime/failure.ts";
+import { ValidationError } from "../../runtime/index.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 
 const order: OrderCreated = {

@@ -1,0 +1,78 @@
+/**
+ * One record's way through a processor: the retry policy admits it (or parks it behind its key), it is decoded,
+ * its handler runs within its timeout, and a failure goes where the policy says. Built once per processor.
+ */
+import type { Logger } from "pino";
+import type { SchemaFile } from "../../schemas/schema-files.ts";
+import { topicByName } from "../../topics/topic.ts";
+import type { Metrics } from "../metrics.ts";
+import { OutputBuffer } from "../output-buffer.ts";
+import type { Processor } from "../processor.ts";
+import type { Route } from "../route.ts";
+import type { TopicLimits } from "../topic-limits.ts";
+import { HandlerCall } from "./handler-call.ts";
+import { DONE, type Outcome, type RetryPolicy } from "./policies/retry-policy.ts";
+import type { ReadRecord } from "./read-record.ts";
+import { RecordDecoder } from "./record-decoder.ts";
+import type { RuntimeDeps } from "./runner.ts";
+
+const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
+
+export class RecordPipeline {
+  private readonly policy: RetryPolicy;
+  private readonly decoder: RecordDecoder;
+  private readonly handler: HandlerCall;
+  private readonly handlerSeconds: ReturnType<Metrics["handlerSeconds"]["labels"]>;
+
+  constructor(
+    definition: Processor,
+    route: Route,
+    policy: RetryPolicy,
+    deps: RuntimeDeps & { log: Logger; limits: TopicLimits; handlerTimeoutMs: number },
+  ) {
+    const schemaOf = (topic: string): SchemaFile | undefined =>
+      deps.schemas.get(topicByName(topic, deps.topics)?.valueSchema ?? "");
+    const outputSchemas = new Map(route.outputs.map((topic) => [topic, schemaOf(topic)]));
+    this.policy = policy;
+    this.decoder = new RecordDecoder(
+      route,
+      deps.serde,
+      schemaOf(route.input)?.type,
+      deps.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+    );
+    this.handler = new HandlerCall(
+      definition,
+      {
+        route,
+        serde: deps.serde,
+        clock: deps.clock,
+        ledger: deps.ledger,
+        log: deps.log,
+        outputSchema: (topic) => outputSchemas.get(topic),
+        fits: (topic, message) => deps.limits.fits(topic, message),
+      },
+      deps.handlerTimeoutMs,
+    );
+    this.handlerSeconds = deps.metrics.handlerSeconds.labels(route.name);
+  }
+
+  /** Runs the record; what it writes (outputs, or its retry or DLQ copy) goes to `out`. */
+  async run(record: ReadRecord, out: OutputBuffer): Promise<Outcome> {
+    if (!this.policy.admit(record, out)) return DONE;
+    const started = performance.now();
+    const attempt = this.policy.attempt(record);
+    try {
+      const input = await this.decoder.decode(record, attempt);
+      // A handler that runs out of time keeps writing into a buffer that is dropped.
+      const recordOut = new OutputBuffer();
+      await this.handler.run(input, recordOut);
+      out.merge(recordOut);
+      this.policy.succeeded(record);
+      return DONE;
+    } catch (error) {
+      return this.policy.failed(record, attempt, error, out);
+    } finally {
+      this.handlerSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+}
