@@ -4,8 +4,10 @@
  * failing (or hanging) for `afterMs` is stalled: `/health/ready` says so, and
  * `sluice_partition_stalled_since_seconds` shows since when, so it never stalls silently.
  */
+import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
 import type { Metrics } from "./metrics.ts";
+import type { PausedPartitions } from "./paused-partitions.ts";
 
 export interface StalledPartition {
   processor: string;
@@ -19,26 +21,57 @@ export interface StalledPartition {
 
 const MAX_BACKOFF_MS = 30_000;
 
+export interface StalledPartitionsDeps {
+  clock: Clock;
+  metrics: Metrics;
+  log: Logger;
+  paused: PausedPartitions;
+}
+
 export class StalledPartitions {
   private readonly processor: string;
-  private readonly clock: Clock;
-  private readonly metrics: Metrics;
+  private readonly deps: StalledPartitionsDeps;
   private readonly afterMs: number;
   /** Partitions with a write pending or failing, by `topic/partition`. */
   private readonly writes = new Map<string, StalledPartition>();
 
-  constructor(processor: string, deps: { clock: Clock; metrics: Metrics }, afterMs: number) {
+  constructor(processor: string, deps: StalledPartitionsDeps, afterMs: number) {
     this.processor = processor;
-    this.clock = deps.clock;
-    this.metrics = deps.metrics;
+    this.deps = deps;
     this.afterMs = afterMs;
+  }
+
+  /**
+   * Writes a batch of `where`'s partition. When the write fails nothing of the batch is committed: the partition
+   * pauses for a backoff and is read again then, until a write succeeds. Tells whether this one did.
+   */
+  async attempt(
+    where: { topic: string; partition: number },
+    pause: () => () => void,
+    write: () => Promise<void>,
+  ): Promise<boolean> {
+    const { topic, partition } = where;
+    this.writing(topic, partition);
+    try {
+      await write();
+    } catch (error) {
+      const backoffMs = this.failed(topic, partition, error);
+      this.deps.log.error(
+        { err: error, "kafka.topic": topic, "kafka.partition": partition, backoffMs },
+        "could not write a batch's records and offsets: it is read again",
+      );
+      this.deps.paused.pauseUntil(pause, this.deps.clock.now() + backoffMs, where);
+      return false;
+    }
+    this.written(topic, partition);
+    return true;
   }
 
   /** A write of the partition's batch begins. */
   writing(topic: string, partition: number): void {
     const id = `${topic}/${partition}`;
     if (!this.writes.has(id)) {
-      this.writes.set(id, { processor: this.processor, topic, partition, since: this.clock.now(), failures: 0 });
+      this.writes.set(id, { processor: this.processor, topic, partition, since: this.deps.clock.now(), failures: 0 });
     }
   }
 
@@ -48,7 +81,7 @@ export class StalledPartitions {
     const write = this.writes.get(id);
     if (!write) return;
     this.writes.delete(id);
-    if (write.failures > 0) this.metrics.stalledSince.remove(this.labels(write));
+    if (write.failures > 0) this.deps.metrics.stalledSince.remove(this.labels(write));
   }
 
   /** The write failed; returns how long to wait before the batch is read again (doubling, up to 30 s). */
@@ -57,8 +90,8 @@ export class StalledPartitions {
     const write = this.writes.get(`${topic}/${partition}`) as StalledPartition;
     write.failures++;
     write.error = error instanceof Error ? error.message : String(error);
-    this.metrics.writeFailures.inc({ processor: this.processor, topic });
-    this.metrics.stalledSince.set(this.labels(write), write.since / 1000);
+    this.deps.metrics.writeFailures.inc({ processor: this.processor, topic });
+    this.deps.metrics.stalledSince.set(this.labels(write), write.since / 1000);
     return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (write.failures - 1));
   }
 
@@ -69,14 +102,14 @@ export class StalledPartitions {
 
   /** Partitions whose write has been failing or pending for `afterMs` or more. */
   stalled(): StalledPartition[] {
-    const now = this.clock.now();
+    const now = this.deps.clock.now();
     return [...this.writes.values()].filter((w) => now - w.since >= this.afterMs);
   }
 
   /** On revocation: the partitions' new owner reports its own. */
   clear(): void {
     for (const write of this.writes.values()) {
-      if (write.failures > 0) this.metrics.stalledSince.remove(this.labels(write));
+      if (write.failures > 0) this.deps.metrics.stalledSince.remove(this.labels(write));
     }
     this.writes.clear();
   }

@@ -68,7 +68,11 @@ export class DelayRouter {
     this.deps = deps;
     this.log = deps.log.child({ "sluice.processor": "delay-router" });
     this.paused = new PausedPartitions(deps.clock, this.log);
-    this.stalls = new StalledPartitions("delay-router", deps, deps.stallAfterMs);
+    this.stalls = new StalledPartitions(
+      "delay-router",
+      { ...deps, log: this.log, paused: this.paused },
+      deps.stallAfterMs,
+    );
     this.limits = new TopicLimits(DELAY_TIERS.map(delayTopicName));
     this.consumer = deps.kafka.consumer({
       groupId: DELAY_ROUTER_GROUP,
@@ -131,22 +135,14 @@ export class DelayRouter {
       last = record;
     }
     if (last && !control.isStale()) {
-      this.stalls.writing(batch.topic, batch.partition);
-      try {
+      const next = BigInt(last.offset) + 1n;
+      // Not committed past them when it fails: the batch is read again (its held records held again).
+      const written = await this.stalls.attempt(batch, control.pause, async () => {
         await this.send(outgoing);
-        state.next = BigInt(last.offset) + 1n;
+        state.next = next;
         await this.commit(batch.topic, batch.partition, state);
-      } catch (error) {
-        // Not committed past them: the batch is read again after a backoff (its held records are held again).
-        const backoffMs = this.stalls.failed(batch.topic, batch.partition, error);
-        this.log.error(
-          { err: error, "kafka.topic": batch.topic, "kafka.partition": batch.partition, backoffMs },
-          "could not forward the batch: it is read again",
-        );
-        this.paused.pauseUntil(control.pause, this.deps.clock.now() + backoffMs, batch);
-        return;
-      }
-      this.stalls.written(batch.topic, batch.partition);
+      });
+      if (!written) return;
       control.resolveOffset(last.offset);
     }
     if (resumeAt !== undefined) this.paused.pauseUntil(control.pause, resumeAt, batch);

@@ -85,7 +85,7 @@ export class ProcessorRunner {
     this.deps = deps;
     this.log = deps.log.child({ "sluice.processor": route.name, "kafka.group": route.group });
     this.paused = new PausedPartitions(deps.clock, this.log);
-    this.stalls = new StalledPartitions(route.name, deps, deps.stallAfterMs);
+    this.stalls = new StalledPartitions(route.name, { ...deps, log: this.log, paused: this.paused }, deps.stallAfterMs);
     this.limits = new TopicLimits([
       ...route.tierTopics,
       route.dlqTopic,
@@ -236,25 +236,11 @@ export class ProcessorRunner {
     if (resumeAt !== undefined) this.paused.pauseUntil(control.pause, resumeAt, batch);
   }
 
-  /**
-   * Writes the batch's records and offset. When that fails nothing of the batch is committed: it is read again,
-   * after a backoff, until its write succeeds (and the partition shows as stalled meanwhile).
-   */
-  private async write(batch: RecordBatch, last: ReadRecord, out: OutputBuffer, control: BatchControl) {
-    if (!this.writer) throw new SluiceError("NOT_STARTED", `processor ${this.route.name} is not started`);
-    this.stalls.writing(batch.topic, batch.partition);
-    try {
-      await this.writer.write(batch, String(BigInt(last.consumed.offset) + 1n), out);
-    } catch (error) {
-      const backoffMs = this.stalls.failed(batch.topic, batch.partition, error);
-      this.log.error(
-        { err: error, "kafka.topic": batch.topic, "kafka.partition": batch.partition, backoffMs },
-        "could not write the batch's records and offsets: it is read again",
-      );
-      this.paused.pauseUntil(control.pause, this.deps.clock.now() + backoffMs, batch);
-      return false;
-    }
-    this.stalls.written(batch.topic, batch.partition);
-    return true;
+  /** Writes the batch's records and offset, or backs off until it can (see StalledPartitions.attempt). */
+  private write(batch: RecordBatch, last: ReadRecord, out: OutputBuffer, control: BatchControl): Promise<boolean> {
+    const { writer } = this;
+    if (!writer) throw new SluiceError("NOT_STARTED", `processor ${this.route.name} is not started`);
+    const next = String(BigInt(last.consumed.offset) + 1n);
+    return this.stalls.attempt(batch, control.pause, () => writer.write(batch, next, out));
   }
 }

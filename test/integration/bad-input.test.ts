@@ -24,24 +24,13 @@ import { valueSubject } from "../../schemas/subjects.ts";
 import type { OrderCreated } from "../../schemas/types.generated.ts";
 import { TOPICS } from "../../topics/catalog.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
+import { avroLong, avroString } from "../support/foreign-avro.ts";
 import { consumeUntil, kafka, produceRaw, type RawRecord } from "../support/kafka.ts";
 import { createTopics, dropTopics, eventually, registry, schemas, startRunner, testTopic } from "../support/runtime.ts";
 
 const ORDER_SCHEMA = "sluice.orders.OrderCreated";
 const orders = processorsFor<Record<string, OrderCreated>>();
 const orderSchema = schemas.get(ORDER_SCHEMA)!;
-
-/** Avro, written by hand as another language's library writes it: zigzag varints, length-prefixed strings. */
-function avroLong(value: bigint): Buffer {
-  let n = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
-  const bytes: number[] = [];
-  do {
-    bytes.push(Number(n & 0x7fn) | (n > 0x7fn ? 0x80 : 0));
-    n >>= 7n;
-  } while (n > 0n);
-  return Buffer.from(bytes);
-}
-const avroString = (text: string) => Buffer.concat([avroLong(BigInt(Buffer.byteLength(text))), Buffer.from(text)]);
 
 /** An OrderCreated body with one item. */
 function orderBody(orderId: string, totalCents: bigint, quantity = 1, createdAt = 1_700_000_000_000n): Buffer {
