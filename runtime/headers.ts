@@ -46,6 +46,10 @@ export const ROUTING_HEADERS: ReadonlySet<string> = new Set([
 export type RecordHeader = readonly [name: string, value: Buffer | null];
 export type RecordHeaders = readonly RecordHeader[];
 
+/** Headers to write: as read, or Sluice's own as text (UTF-8, the client encodes it without a copy here). */
+export type OutgoingHeader = readonly [name: string, value: Buffer | string | null];
+export type OutgoingHeaders = readonly OutgoingHeader[];
+
 /** The headers of a new event: a fresh event id (the idempotency key), a trace id, and when it was produced. */
 export function newEventHeaders(now: number, traceId: string = randomUUID()): Record<string, string> {
   return {
@@ -68,15 +72,15 @@ export function routingHeaders(headers: Readonly<Record<string, string>>): Recor
 }
 
 /** Text headers as a header list, in the object's order. */
-export function headerList(headers: Readonly<Record<string, string>>): RecordHeaders {
-  return Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)]);
+export function headerList(headers: Readonly<Record<string, string>>): OutgoingHeaders {
+  return Object.entries(headers);
 }
 
 /**
  * A copy's headers: the original's byte for byte and in order, but for Sluice's routing headers, which `own`
  * replaces (appended after the original's).
  */
-export function copyHeaders(original: RecordHeaders, own: Readonly<Record<string, string>>): RecordHeaders {
+export function copyHeaders(original: RecordHeaders, own: Readonly<Record<string, string>>): OutgoingHeaders {
   return replaceHeaders(original, ROUTING_HEADERS, own);
 }
 
@@ -85,13 +89,14 @@ export function replaceHeaders(
   original: RecordHeaders,
   replaced: ReadonlySet<string>,
   own: Readonly<Record<string, string>>,
-): RecordHeaders {
+): OutgoingHeaders {
   return [...original.filter(([name]) => !replaced.has(name)), ...headerList(own)];
 }
 
 /** How many bytes the headers take in a record, at most (names, values and their varint lengths). */
-export function headersBytes(headers: RecordHeaders): number {
+export function headersBytes(headers: OutgoingHeaders): number {
   let bytes = 5;
-  for (const [name, value] of headers) bytes += 10 + Buffer.byteLength(name) + (value?.length ?? 0);
+  for (const [name, value] of headers)
+    bytes += 10 + Buffer.byteLength(name) + (value === null ? 0 : Buffer.byteLength(value));
   return bytes;
 }

@@ -23,6 +23,8 @@ export {
   HEADER,
   headerList,
   newEventHeaders,
+  type OutgoingHeader,
+  type OutgoingHeaders,
   type RecordHeader,
   type RecordHeaders,
   textHeaders,

@@ -14,19 +14,17 @@ function isLong(value: unknown): value is bigint | number {
   return Number.isSafeInteger(value);
 }
 
-/** The zigzag varint of a long (what Avro writes), from the raw bytes avsc hands over. */
+/** The zigzag varint of a long (what Avro writes), with bigint arithmetic. */
 function readVarint(bytes: Buffer): bigint {
-  // Up to 7 bytes (49 bits) fit a number exactly: the usual case, without bigint arithmetic per byte.
-  if (bytes.length <= 7) {
-    let n = 0;
-    for (let i = bytes.length - 1; i >= 0; i--) n = n * 128 + ((bytes[i] as number) & 0x7f);
-    return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
-  }
   let n = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) n = (n << 7n) | BigInt((bytes[i] as number) & 0x7f);
   return (n >> 1n) ^ -(n & 1n);
 }
 
+/** Longs this small zigzag into a number exactly (2^52 doubled stays below 2^53): avsc's number encoder writes them. */
+const NUMBER_LIMIT = 2 ** 52;
+
+/** The zigzag varint of a long, with bigint arithmetic (for longs beyond what a number zigzags exactly). */
 function writeVarint(value: bigint | number): Buffer {
   const long = BigInt(value);
   let n = long < 0n ? (-long << 1n) - 1n : long << 1n; // zigzag
@@ -39,8 +37,8 @@ function writeVarint(value: bigint | number): Buffer {
   return Buffer.from(bytes);
 }
 
-/** Avro's `long` as `bigint` (avsc hands over and takes the varint's bytes: `noUnpack`). */
-const BIGINT_LONG = avro.types.LongType.__with(
+/** Avro's `long` as `bigint`, for everything but the hot path (JSON, comparison, copies, schema resolution). */
+const LONG_METHODS = avro.types.LongType.__with(
   {
     fromBuffer: readVarint,
     toBuffer: writeVarint,
@@ -58,6 +56,38 @@ const BIGINT_LONG = avro.types.LongType.__with(
     },
   },
   true,
+);
+
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  writeLong(n: number): void;
+  writeFixed(bytes: Buffer): void;
+}
+
+/**
+ * The hot path reads and writes on avsc's buffer directly: a long of up to 7 bytes (49 bits) is read exactly by
+ * avsc's own number decoder, and one below 2^52 is written by its number encoder; only the rest does bigint
+ * arithmetic. (avsc's `__with` alone would hand every long over as a fresh Buffer.)
+ */
+const BIGINT_LONG: avro.Type = Object.freeze(
+  Object.create(LONG_METHODS, {
+    _read: {
+      value(tap: Tap): bigint {
+        const start = tap.pos;
+        const n = tap.readLong();
+        return tap.pos - start <= 7 ? BigInt(n) : readVarint(tap.buf.subarray(start, tap.pos));
+      },
+    },
+    _write: {
+      value(tap: Tap, value: unknown): void {
+        if (!isLong(value)) throw new Error(`invalid "long": ${String(value)}`);
+        if (value > -NUMBER_LIMIT && value < NUMBER_LIMIT) tap.writeLong(Number(value));
+        else tap.writeFixed(writeVarint(value));
+      },
+    },
+  }),
 );
 
 /** Parses an Avro schema with Sluice's long (every named type stays local to this schema). */

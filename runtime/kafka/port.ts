@@ -3,7 +3,7 @@
  * for a real cluster; the test driver's in-memory broker (`runtime/testing`) implements it for tests that run on a
  * simulated clock. The runtime's code above this port is the same for both.
  */
-import type { RecordHeaders } from "../headers.ts";
+import type { OutgoingHeaders, RecordHeaders } from "../headers.ts";
 
 export interface TopicPartition {
   topic: string;
@@ -31,7 +31,7 @@ export interface ConsumedRecord {
 export interface OutgoingMessage {
   key: string | Buffer | null;
   value: Buffer | null;
-  headers: RecordHeaders;
+  headers: OutgoingHeaders;
   partition?: number;
   /** Epoch milliseconds; the producer's clock when absent. */
   timestamp?: number;

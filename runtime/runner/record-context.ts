@@ -12,7 +12,7 @@ import type { Clock } from "../clock.ts";
 import { DELAY_HEADER, nextHop } from "../delay/delay-plan.ts";
 import { childEventId } from "../event-id.ts";
 import { PermanentError } from "../failure.ts";
-import { HEADER, headerList, type RecordHeaders } from "../headers.ts";
+import { HEADER, headerList, type OutgoingHeaders } from "../headers.ts";
 import type { OutgoingMessage } from "../kafka/port.ts";
 import type { Ledger, OnceScope } from "../ledger/ledger.ts";
 import type { OutputBuffer } from "../output-buffer.ts";
@@ -128,7 +128,7 @@ export class RecordContext implements RuntimeContext {
   }
 
   /** An output's headers: an event id derived from the input's (the same on every redelivery), its trace id. */
-  private childHeaders(extra?: Record<string, string>): RecordHeaders {
+  private childHeaders(extra?: Record<string, string>): OutgoingHeaders {
     const { headers, topic, offset } = this.record;
     return headerList({
       [HEADER.eventId]: childEventId(headers[HEADER.eventId] ?? `${topic}/${offset}`, this.produced++),

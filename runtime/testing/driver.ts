@@ -11,7 +11,7 @@ import { type Duration, toMs } from "../../topics/duration.ts";
 import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, topicByName } from "../../topics/topic.ts";
 import { DelayRouter } from "../delay/delay-router.ts";
-import { headerList, newEventHeaders, type RecordHeaders, textHeaders } from "../headers.ts";
+import { headerList, newEventHeaders, type OutgoingHeaders, type RecordHeaders, textHeaders } from "../headers.ts";
 import type { ConsumedRecord } from "../kafka/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { Metrics } from "../metrics.ts";
@@ -123,7 +123,7 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
   }
 
   /** Produces bytes as another team's producer would, then runs until idle. */
-  async pipeRaw(topic: string, record: { key: string | null; value: Buffer | null; headers?: RecordHeaders }) {
+  async pipeRaw(topic: string, record: { key: string | null; value: Buffer | null; headers?: OutgoingHeaders }) {
     const producer = this.kafka.producer({ maxMessageBytes: 1_048_588 });
     await producer.send([
       { topic, messages: [{ key: record.key, value: record.value, headers: record.headers ?? [] }] },

@@ -62,7 +62,11 @@ export class MemoryKafka implements KafkaPort {
             {
               key: keyOf(message),
               value: message.value,
-              headers: message.headers,
+              // As a broker hands them back: every value bytes.
+              headers: message.headers.map(([name, value]) => [
+                name,
+                typeof value === "string" ? Buffer.from(value) : value,
+              ]),
               timestamp: message.timestamp ?? this.clock.now(),
             },
             transaction,

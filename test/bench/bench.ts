@@ -114,10 +114,10 @@ async function producePaced(
       const tickStart = Date.now();
       const values = Array.from({ length: perTick }, (_, j) => value(tick * perTick + j));
       // Not awaited here: the next tick must not wait for this one's acknowledgement.
-      sends.push(catalog.send(topic, values).catch(() => {}));
+      sends.push(catalog.send(topic, values));
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, tickMs - (Date.now() - tickStart))));
     }
-    await Promise.all(sends);
+    await Promise.all(sends); // a failed send fails the bench
   } finally {
     await producer.disconnect();
   }
@@ -186,12 +186,13 @@ async function latencyAt(name: string, rate: number, seconds: number): Promise<{
   const from = Date.now();
   await consumer.run({
     partitionsAtOnce: 12,
-    eachBatch: async ({ records }) => {
+    eachBatch: async ({ records }, control) => {
       const now = Date.now();
       for (const record of records) {
         const { value } = await serde.decode<OrderCreated>(record.value as Buffer, schema.type);
         const createdAt = Number(value.createdAt);
         if (createdAt >= from) latencies.push(now - createdAt);
+        control.resolveOffset(record.offset); // else the batch is read again
       }
     },
   });
@@ -361,6 +362,10 @@ async function main(): Promise<void> {
     const recordSize = await produceMany(topics[0]!, N, (i) => order(i, Date.now()));
     log(`  produced ${N} records of ${recordSize.toFixed(0)} bytes (Avro, wire format)`);
     const only = process.argv[process.argv.indexOf("--only") + 1];
+    if (only === "delay") {
+      console.log(JSON.stringify({ delays: await delayLateness() }));
+      return;
+    }
     if (process.argv.includes("--only")) {
       // A quick look at one processor while working on it: no baselines, no targets.
       const { rps, rssMb, cpuUs } = await runProcessor(`bench-${only}`);

@@ -1,6 +1,12 @@
 /** Real-broker helpers for tests: the Kafka of the local stack, throwaway topics, raw produce, consuming until. */
 import { randomUUID } from "node:crypto";
-import { librdkafka, type RecordHeaders, runtimeConfig, textHeaders } from "../../runtime/index.ts";
+import {
+  librdkafka,
+  type OutgoingHeaders,
+  type RecordHeaders,
+  runtimeConfig,
+  textHeaders,
+} from "../../runtime/index.ts";
 
 export const kafka = librdkafka({ brokers: runtimeConfig().kafkaBrokers, clientId: "sluice-test" });
 
@@ -47,7 +53,7 @@ export async function deleteTopics(names: string[]): Promise<void> {
  */
 export async function produceRaw(
   topic: string,
-  messages: { key: string | Buffer | null; value: Buffer | null; headers?: RecordHeaders; partition?: number }[],
+  messages: { key: string | Buffer | null; value: Buffer | null; headers?: OutgoingHeaders; partition?: number }[],
 ): Promise<void> {
   const producer = kafka.producer({ maxMessageBytes: 1_048_588 });
   await producer.connect();

@@ -1,6 +1,6 @@
 /** The port's group consumer on the client's KafkaJS-style API: batches handed over in the port's terms. */
 import kafkaClient, { type KafkaJS } from "@confluentinc/kafka-javascript";
-import type { RecordHeaders } from "../../headers.ts";
+import type { RecordHeader, RecordHeaders } from "../../headers.ts";
 import type {
   BatchControl,
   ConsumedRecord,
@@ -51,7 +51,12 @@ class ClientRecord implements ConsumedRecord {
   }
 
   get headers(): RecordHeaders {
-    this.list ??= (this.raw ?? []).flatMap((header) => Object.entries(header));
+    if (this.list === undefined) {
+      const list: RecordHeader[] = [];
+      // One { name: value } per header, in order.
+      for (const header of this.raw ?? []) for (const name in header) list.push([name, header[name] ?? null]);
+      this.list = list;
+    }
     return this.list;
   }
 }

@@ -20,8 +20,8 @@ describe("retry and DLQ copies", () => {
     const copy = copyHeaders(foreign, { attempt: "2", "error-class": "BOOM" });
     expect(copy.slice(0, foreign.length)).toEqual(foreign);
     expect(copy.slice(foreign.length)).toEqual([
-      ["attempt", Buffer.from("2")],
-      ["error-class", Buffer.from("BOOM")],
+      ["attempt", "2"],
+      ["error-class", "BOOM"],
     ]);
   });
 
@@ -34,8 +34,8 @@ describe("retry and DLQ copies", () => {
     ];
     expect(copyHeaders(forged, { attempt: "2", "original-offset": "42" })).toEqual([
       ["event-id", Buffer.from("e-1")],
-      ["attempt", Buffer.from("2")],
-      ["original-offset", Buffer.from("42")],
+      ["attempt", "2"],
+      ["original-offset", "42"],
     ]);
   });
 
