@@ -1,6 +1,7 @@
 /**
  * The reference domain's own settings, read from the environment once, on first use, through the runtime's
- * config helpers (a bad value is a one-line error naming the variable).
+ * config helpers (a bad value is a one-line error naming the variable). `sluice run` reads them before it starts
+ * anything, so a bad value stops it there rather than failing every record in a handler.
  */
 import { durationVar, integerVar } from "../runtime/index.ts";
 
@@ -15,7 +16,8 @@ export interface DomainSettings {
 
 let settings: DomainSettings | undefined;
 
-export function domainSettings(env: NodeJS.ProcessEnv = process.env): DomainSettings {
+export function domainSettings(): DomainSettings {
+  const { env } = process;
   settings ??= {
     paymentTimeoutMs: durationVar(env, "SLUICE_ORDER_TIMEOUT", "30m"),
     flakyEmailAttempts: integerVar(env, "SLUICE_FLAKY_EMAIL_ATTEMPTS", 2, { min: 0 }),

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Clock, Timer } from "./clock.ts";
+import { kafkaFields } from "./logger.ts";
 
 export class PausedPartitions {
   private readonly clock: Clock;
@@ -24,10 +25,7 @@ export class PausedPartitions {
       try {
         resume();
       } catch (error) {
-        this.log.debug(
-          { err: error, "kafka.topic": where.topic, "kafka.partition": where.partition },
-          "resume after revoke",
-        );
+        this.log.debug({ err: error, ...kafkaFields(where) }, "resume after revoke");
       }
     });
     this.timers.add(timer);

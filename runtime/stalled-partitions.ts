@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
+import { kafkaFields } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PausedPartitions } from "./paused-partitions.ts";
 
@@ -57,7 +58,7 @@ export class StalledPartitions {
     } catch (error) {
       const backoffMs = this.failed(topic, partition, error);
       this.deps.log.error(
-        { err: error, "kafka.topic": topic, "kafka.partition": partition, backoffMs },
+        { err: error, ...kafkaFields(where), backoffMs },
         "could not write a batch's records and offsets: it is read again",
       );
       this.deps.paused.pauseUntil(pause, this.deps.clock.now() + backoffMs, where);

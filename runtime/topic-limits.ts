@@ -23,13 +23,22 @@ export class TopicLimits {
   private limits = new Map<string, number>();
   /** The producer's own limit, once it is sized: a record over it is refused before it reaches a broker. */
   private producerMax = Number.POSITIVE_INFINITY;
+  private refreshing: Promise<void> | undefined;
 
   /** The limits of `topics`; `refresh` reads them from a cluster. */
   constructor(topics: readonly string[]) {
     this.topics = [...new Set(topics)];
   }
 
-  async refresh(kafka: KafkaPort): Promise<void> {
+  /** Reads the limits again; partitions that ask while a read is under way share it. */
+  refresh(kafka: KafkaPort): Promise<void> {
+    this.refreshing ??= this.read(kafka).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async read(kafka: KafkaPort): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
     const configs = await admin.topicConfigs(this.topics, ["max.message.bytes"]).finally(() => admin.disconnect());

@@ -37,17 +37,19 @@ function writeVarint(value: bigint | number): Buffer {
   return Buffer.from(bytes);
 }
 
+/** JSON has no 64-bit integers: a long that a number cannot hold exactly becomes a string. */
+export function longToJSON(value: bigint | number): number | string {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : String(value);
+}
+
 /** Avro's `long` as `bigint`, for everything but the hot path (JSON, comparison, copies, schema resolution). */
 const LONG_METHODS = avro.types.LongType.__with(
   {
     fromBuffer: readVarint,
     toBuffer: writeVarint,
     fromJSON: (json: unknown) => BigInt(json as bigint | number | string),
-    // JSON has no 64-bit integers: a long that a number cannot hold exactly becomes a string.
-    toJSON: (value: bigint | number) => {
-      const n = Number(value);
-      return Number.isSafeInteger(n) ? n : String(value);
-    },
+    toJSON: longToJSON,
     isValid: isLong,
     compare: (a: bigint | number, b: bigint | number) => {
       const x = BigInt(a);

@@ -4,7 +4,7 @@
  * into records, arrays and maps to point at the field responsible.
  */
 import avro from "avsc";
-import type { CompatibilityLevel } from "./registry-client.ts";
+import type { CompatibilityLevel } from "../topics/topic.ts";
 
 /** Why `reader` cannot read data written with `writer`, one line per offending field; empty when it can. */
 export function readProblems(reader: avro.Type, writer: avro.Type, path = reader.name ?? reader.typeName): string[] {

@@ -5,8 +5,6 @@
 import { SluiceError } from "../topics/errors.ts";
 import type { CompatibilityLevel } from "../topics/topic.ts";
 
-export type { CompatibilityLevel };
-
 /** An address safe to print: credentials in a URL are replaced by `***`. */
 export function redact(address: string): string {
   try {

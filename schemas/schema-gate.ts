@@ -3,9 +3,10 @@
  * level. `sluice schemas check` reports; `sluice schemas register` registers only when every subject passes.
  */
 import type avro from "avsc";
+import type { CompatibilityLevel } from "../topics/topic.ts";
 import { avroType } from "./avro-type.ts";
 import { compatibilityProblems } from "./compatibility.ts";
-import type { CompatibilityLevel, SchemaRegistryClient } from "./registry-client.ts";
+import type { SchemaRegistryClient } from "./registry-client.ts";
 import type { SubjectSchema } from "./subjects.ts";
 
 export interface SubjectVerdict {
@@ -19,8 +20,7 @@ export interface SubjectVerdict {
 
 export async function checkSubject(
   registry: SchemaRegistryClient,
-  { subject, schema }: SubjectSchema,
-  level: CompatibilityLevel,
+  { subject, schema, compatibility: level }: SubjectSchema,
 ): Promise<SubjectVerdict> {
   const versions = await registry.versions(subject);
   if (versions.length === 0) return { subject, level, status: "new", problems: [] };

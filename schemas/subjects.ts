@@ -1,7 +1,7 @@
 /** Which schema goes under which subject: TopicNameStrategy, `<topic>-value`, for every topic of a catalog. */
 
 import { SluiceError } from "../topics/errors.ts";
-import type { BusinessTopic } from "../topics/topic.ts";
+import type { BusinessTopic, CompatibilityLevel } from "../topics/topic.ts";
 import type { SchemaFile } from "./schema-files.ts";
 
 export const valueSubject = (topic: string) => `${topic}-value`;
@@ -10,6 +10,8 @@ export interface SubjectSchema {
   subject: string;
   topic: string;
   schema: SchemaFile;
+  /** The topic's compatibility level, which the subject is checked and registered under. */
+  compatibility: CompatibilityLevel;
 }
 
 export function subjectSchemas(
@@ -24,6 +26,6 @@ export function subjectSchemas(
         `topic ${topic.name} names value schema ${topic.valueSchema}, which no .avsc defines`,
       );
     }
-    return { subject: valueSubject(topic.name), topic: topic.name, schema };
+    return { subject: valueSubject(topic.name), topic: topic.name, schema, compatibility: topic.compatibility };
   });
 }

@@ -1,5 +1,6 @@
 /** Argument parsing shared by the CLI's commands: node's parseArgs, with errors a user can act on. */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { parseDuration } from "../../topics/duration.ts";
 import { UsageError } from "../../topics/errors.ts";
 
 export function parse<T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T) {
@@ -12,6 +13,13 @@ export function parse<T extends ParseArgsOptionsConfig>(command: string, args: s
 
 export function expectNoArgs(command: string, args: string[]): void {
   if (args.length > 0) throw new UsageError(`${command}: unexpected argument '${args[0]}'`);
+}
+
+export function duration(command: string, flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new UsageError(`${command}: ${flag} needs a duration such as 30s or 5m, got '${value}'`);
+  return ms;
 }
 
 export function positiveInteger(command: string, flag: string, value: string | undefined): number | undefined {

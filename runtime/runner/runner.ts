@@ -13,6 +13,7 @@ import { type BusinessTopic, delayTopicName, topicByName } from "../../topics/to
 import type { Clock } from "../clock.ts";
 import type { BatchControl, GroupConsumer, KafkaPort, Producer, RecordBatch, TopicPartition } from "../kafka/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
+import { kafkaFields } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import type { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
@@ -196,18 +197,19 @@ export class ProcessorRunner {
     const tierIndex = this.route.tierTopics.indexOf(batch.topic);
     // A batch read again after its write failed: a topic's max.message.bytes may have changed meanwhile.
     if (this.stalls.failing(batch.topic, batch.partition)) await this.limits.refresh(this.deps.kafka).catch(() => {});
-    let records = batch.records.map((consumed) => readRecord(consumed, tierIndex));
+    const records: ReadRecord[] = [];
     let resumeAt: number | undefined;
-    if (tierIndex >= 0) {
+    for (const consumed of batch.records) {
+      const record = readRecord(consumed, tierIndex);
       // A tier's records fall due in arrival order: stop at the first one not yet due.
-      const firstNotDue = records.findIndex((r) => dueAtOf(r) > now);
-      if (firstNotDue >= 0) {
-        resumeAt = dueAtOf(records[firstNotDue] as ReadRecord);
-        records = records.slice(0, firstNotDue);
+      if (tierIndex >= 0 && dueAtOf(record) > now) {
+        resumeAt = dueAtOf(record);
+        break;
       }
+      records.push(record);
     }
     // The batch's keys as the policy has them, to put back if its write fails and it is read again.
-    const mark = this.policy.mark(records.map((r) => r.key));
+    const mark = this.policy.keys?.mark(records.map((r) => r.key));
     const { processed, blockedUntil, out } = await this.scheduler.run(
       records,
       now + this.batchBudgetMs,
@@ -215,7 +217,7 @@ export class ProcessorRunner {
     );
     if (processed < records.length && blockedUntil === undefined) {
       this.log.debug(
-        { "kafka.topic": batch.topic, "kafka.partition": batch.partition, processed, batch: records.length },
+        { ...kafkaFields(batch), processed, batch: records.length },
         "batch time budget spent: the rest is read again",
       );
     }
@@ -224,7 +226,7 @@ export class ProcessorRunner {
     if (last) {
       if (control.isStale()) return; // revoked meanwhile: the new owner re-reads from the committed offset
       if (!(await this.write(batch, last, out, control))) {
-        this.policy.restore(mark);
+        if (mark) this.policy.keys?.restore(mark);
         return;
       }
       metrics.consumed.inc({ processor: this.route.name, topic: batch.topic }, processed);

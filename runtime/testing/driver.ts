@@ -10,15 +10,17 @@ import { valueSubject } from "../../schemas/subjects.ts";
 import { type Duration, toMs } from "../../topics/duration.ts";
 import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, topicByName } from "../../topics/topic.ts";
+import { loadConfig } from "../config.ts";
 import { DelayRouter } from "../delay/delay-router.ts";
 import { headerList, newEventHeaders, type OutgoingHeaders, type RecordHeaders, textHeaders } from "../headers.ts";
 import type { ConsumedRecord } from "../kafka/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { Metrics } from "../metrics.ts";
 import type { Processor, TopicOf } from "../processor.ts";
-import { type Route, routesOf, topicPlan } from "../route.ts";
+import { type Route, topicPlan } from "../route.ts";
 import { ProcessorRunner } from "../runner/runner.ts";
 import { AvroSerde } from "../serde/avro-serde.ts";
+import { BROKER_DEFAULT_MAX_MESSAGE_BYTES } from "../topic-limits.ts";
 import { MemoryKafka } from "./memory-kafka.ts";
 import { MemoryLedger } from "./memory-ledger.ts";
 import { MemoryRegistry } from "./memory-registry.ts";
@@ -59,7 +61,6 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
   readonly metrics = new Metrics();
   private readonly options: DriverOptions;
   private readonly serde: AvroSerde;
-  private readonly routes: Route[];
   private readonly runners: ProcessorRunner[] = [];
   private router: DelayRouter | undefined;
 
@@ -68,7 +69,6 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
     this.clock = new SimulatedClock(options.startAt ?? Date.UTC(2026, 0, 1));
     this.kafka = new MemoryKafka(this.clock);
     this.serde = new AvroSerde(new MemoryRegistry(), { autoRegister: true });
-    this.routes = routesOf(options.processors, options.topics);
   }
 
   /** Creates the catalog's topics and the processors' tiers and DLQs, then starts the processors and the router. */
@@ -84,6 +84,8 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
     const { topics, schemas, processors } = this.options;
     for (const plan of topicPlan(topics, processors, 1)) this.kafka.createTopic(plan);
     const log = pino({ level: "silent" });
+    // The defaults, whatever this process's environment says: a test runs the same everywhere.
+    const defaults = loadConfig({});
     const deps = {
       kafka: this.kafka,
       serde: this.serde,
@@ -94,9 +96,9 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
       log,
       metrics: this.metrics,
       instanceId: "driver",
-      maxPollIntervalMs: 300_000,
-      sessionTimeoutMs: 10_000,
-      stallAfterMs: 60_000,
+      maxPollIntervalMs: defaults.maxPollIntervalMs,
+      sessionTimeoutMs: defaults.sessionTimeoutMs,
+      stallAfterMs: defaults.stallAfterMs,
     };
     for (const processor of processors) this.runners.push(new ProcessorRunner(processor, deps));
     this.router = new DelayRouter(deps);
@@ -124,7 +126,7 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
 
   /** Produces bytes as another team's producer would, then runs until idle. */
   async pipeRaw(topic: string, record: { key: string | null; value: Buffer | null; headers?: OutgoingHeaders }) {
-    const producer = this.kafka.producer({ maxMessageBytes: 1_048_588 });
+    const producer = this.kafka.producer({ maxMessageBytes: BROKER_DEFAULT_MAX_MESSAGE_BYTES });
     await producer.send([
       { topic, messages: [{ key: record.key, value: record.value, headers: record.headers ?? [] }] },
     ]);
@@ -155,14 +157,22 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
 
   /** The DLQ of a processor (by name or group). */
   dlq(processor: string): Promise<DrivenRecord[]> {
-    const route = this.routes.find((r) => r.name === processor || r.group === processor);
+    const route = this.routeOf(processor);
     if (!route) throw new SluiceError("CONFIG_INVALID", `no processor or group named ${processor}`);
     return this.read(route.dlqTopic);
   }
 
   /** The retry tier topics of a processor (by name or group), in tier order. */
   tiersOf(processor: string): readonly string[] {
-    return this.routes.find((r) => r.name === processor || r.group === processor)?.tierTopics ?? [];
+    return this.routeOf(processor)?.tierTopics ?? [];
+  }
+
+  private get routes(): Route[] {
+    return this.runners.map((runner) => runner.route);
+  }
+
+  private routeOf(processor: string): Route | undefined {
+    return this.routes.find((r) => r.name === processor || r.group === processor);
   }
 
   async stop(): Promise<void> {

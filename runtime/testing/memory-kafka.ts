@@ -30,7 +30,7 @@ interface MemoryTopic {
 }
 
 export class MemoryKafka implements KafkaPort {
-  readonly clock: Clock;
+  private readonly clock: Clock;
   private readonly topics = new Map<string, MemoryTopic>();
   private readonly groups = new Map<string, MemoryGroup>();
   /** Where a record without a key goes next, per topic: round robin, the same in every run. */
@@ -57,10 +57,11 @@ export class MemoryKafka implements KafkaPort {
     const write = (batches: TopicMessages[], transaction?: Transaction, touched?: Set<PartitionLog>) => {
       for (const { topic, messages } of batches) {
         for (const message of messages) {
-          const log = this.place(topic, message, maxMessageBytes);
+          const key = keyOf(message);
+          const log = this.place(topic, message, key, maxMessageBytes);
           log.append(
             {
-              key: keyOf(message),
+              key,
               value: message.value,
               // As a broker hands them back: every value bytes.
               headers: message.headers.map(([name, value]) => [
@@ -135,10 +136,7 @@ export class MemoryKafka implements KafkaPort {
           names.flatMap((name) => {
             const topic = this.topics.get(name);
             if (!topic) return [];
-            const configs: Record<string, string> = {
-              "max.message.bytes": String(BROKER_DEFAULT_MAX_MESSAGE_BYTES),
-              ...topic.configs,
-            };
+            const { configs } = topic;
             return [
               [name, Object.fromEntries(configNames.flatMap((c) => (c in configs ? [[c, configs[c] as string]] : [])))],
             ];
@@ -172,12 +170,9 @@ export class MemoryKafka implements KafkaPort {
     if (this.topics.has(topic.name)) return;
     this.topics.set(topic.name, {
       partitions: Array.from({ length: topic.partitions }, () => new PartitionLog()),
-      configs: { ...topic.configs },
+      // A topic without its own limit has the broker's.
+      configs: { "max.message.bytes": String(BROKER_DEFAULT_MAX_MESSAGE_BYTES), ...topic.configs },
     });
-  }
-
-  topicNames(): string[] {
-    return [...this.topics.keys()];
   }
 
   topic(name: string): MemoryTopic {
@@ -193,14 +188,13 @@ export class MemoryKafka implements KafkaPort {
   }
 
   /** The partition a record goes to, once it passes the producer's and the topic's size limits. */
-  private place(name: string, message: OutgoingMessage, producerMax: number): PartitionLog {
+  private place(name: string, message: OutgoingMessage, key: Buffer | null, producerMax: number): PartitionLog {
     const topic = this.topic(name);
     const bytes = recordBytes(message);
-    const topicMax = Number(topic.configs["max.message.bytes"] ?? BROKER_DEFAULT_MAX_MESSAGE_BYTES);
+    const topicMax = Number(topic.configs["max.message.bytes"]);
     if (bytes > producerMax || bytes > topicMax) {
       throw new SluiceError("OUTPUT_TOO_LARGE", `Message size too large: ${bytes} bytes for ${name}`);
     }
-    const key = keyOf(message);
     let partition = message.partition;
     if (partition === undefined && key) partition = partitionOf(key, topic.partitions.length);
     if (partition === undefined) {

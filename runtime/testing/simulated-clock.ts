@@ -51,10 +51,14 @@ export class SimulatedClock implements Clock {
 
   /** Fires every timer due by now, earliest first; returns how many fired. */
   fireDue(): number {
-    const due = this.timers
-      .filter((t) => !t.cancelled && t.at <= this.current)
-      .sort((a, b) => a.at - b.at || a.seq - b.seq);
-    this.timers = this.timers.filter((t) => !due.includes(t));
+    const due: Scheduled[] = [];
+    const pending: Scheduled[] = [];
+    // One pass: cancelled timers (every handler's timeout that was met) are dropped here too.
+    for (const timer of this.timers) {
+      if (!timer.cancelled) (timer.at <= this.current ? due : pending).push(timer);
+    }
+    this.timers = pending;
+    due.sort((a, b) => a.at - b.at || a.seq - b.seq);
     for (const timer of due) timer.fn();
     return due.length;
   }

@@ -10,6 +10,7 @@ import { reserveStock } from "../../processors/inventory/reserve-stock.ts";
 import { grantPoints } from "../../processors/points/grant-points.ts";
 import { MIGRATIONS } from "../../processors/registry.ts";
 import {
+  BROKER_DEFAULT_MAX_MESSAGE_BYTES,
   frame,
   PostgresLedger,
   type Processor,
@@ -49,7 +50,6 @@ function orderBody(orderId: string, totalCents: bigint, quantity = 1, createdAt 
 }
 
 const eventId = (): RecordHeaders => [["event-id", Buffer.from(randomUUID())]];
-const text = (headers: RecordHeaders) => Object.fromEntries(headers.map(([name, value]) => [name, value?.toString()]));
 
 /** The records of `topic` until `count` have come, then 1 s more (a late extra copy would show). */
 const readTopic = (topic: string, count: number, timeoutMs = 30_000) =>
@@ -97,7 +97,7 @@ describe.each(["at-least-once", "exactly-once"] as const)("bad input from other 
   it("copies a 1,000,000-byte value to the DLQ whole, writes a stub for one that cannot fit, and moves on", async () => {
     const big = Buffer.alloc(1_000_000, 0x7b); // not the wire format: BAD_MAGIC_BYTE
     // As large as the topic takes with this record's key and header: a copy with Sluice's headers cannot fit.
-    const atLimit = Buffer.alloc(1_048_588 - 200, 0x7b);
+    const atLimit = Buffer.alloc(BROKER_DEFAULT_MAX_MESSAGE_BYTES - 200, 0x7b);
     await produceRaw(input.name, [
       { key: "big", value: big, headers: eventId() },
       { key: "at-limit", value: atLimit, headers: eventId() },
@@ -108,11 +108,11 @@ describe.each(["at-least-once", "exactly-once"] as const)("bad input from other 
     const copies = await readTopic(dlq(), 2);
     const whole = copies.find((r) => r.key === "big")!;
     expect(whole.value?.equals(big)).toBe(true);
-    expect(text(whole.headerList)).toMatchObject({ "error-class": "BAD_MAGIC_BYTE", "original-offset": "0" });
+    expect(whole.headers).toMatchObject({ "error-class": "BAD_MAGIC_BYTE", "original-offset": "0" });
 
     const stub = copies.find((r) => r.key === "at-limit")!;
     expect(stub.value).toBeNull();
-    expect(text(stub.headerList)).toMatchObject({
+    expect(stub.headers).toMatchObject({
       "original-topic": input.name,
       "original-partition": "0",
       "original-offset": "1",
@@ -120,7 +120,7 @@ describe.each(["at-least-once", "exactly-once"] as const)("bad input from other 
       "value-bytes": String(atLimit.length),
       "value-sha256": createHash("sha256").update(atLimit).digest("hex"),
     });
-    expect(text(stub.headerList).stub).toContain("does not fit");
+    expect(stub.headers.stub).toContain("does not fit");
     expect(copies).toHaveLength(2);
     expect(runner.stalled()).toEqual([]);
   });
@@ -172,7 +172,7 @@ describe.each(["at-least-once", "exactly-once"] as const)("bad input from other 
     const copy = (await consumeUntil(tier(), (rs) => rs.some((r) => r.key === "forged"))).find(
       (r) => r.key === "forged",
     )!;
-    const headers = text(copy.headerList);
+    const { headers } = copy;
     expect(headers.attempt).toBe("2");
     expect(headers["error-class"]).toBe("RETRYABLE");
     expect(Number(headers["first-failed-at"])).toBeGreaterThan(1_000_000);
@@ -260,7 +260,7 @@ describe("a partition that cannot write is reported, never stalled silently", ()
     // Nothing behind the refused copy was committed past it.
     expect(handled).not.toContain("good");
 
-    await setMaxMessageBytes(dlq, 1_048_588);
+    await setMaxMessageBytes(dlq, BROKER_DEFAULT_MAX_MESSAGE_BYTES);
     expect(await eventually(async () => (await ready()).status === 200, 60_000)).toBe(true);
     expect(await eventually(() => handled.includes("good"))).toBe(true);
     const copies = await consumeUntil(dlq, (rs) => rs.length >= 1, 30_000, 2_000);
@@ -314,7 +314,7 @@ describe("the reference processors refuse what the business cannot have", () => 
       { key: "fine", value: frame(schemaId, orderBody(`fine-${run}`, 12_345n)), headers: eventId() },
     ]);
     const [copy] = await readTopic(`${input.name}.g.dlq`, 1);
-    expect(text(copy!.headerList)).toMatchObject({ "error-class": "PG_22003", attempt: "1" });
+    expect(copy!.headers).toMatchObject({ "error-class": "PG_22003", attempt: "1" });
     const points = async (orderId: string) =>
       (await db.query<{ points: number }>("SELECT points FROM points_ledger WHERE order_id = $1", [orderId])).rows;
     expect(await eventually(async () => (await points(`fine-${run}`)).length === 1)).toBe(true);
@@ -343,8 +343,8 @@ describe("the reference processors refuse what the business cannot have", () => 
       { key: "negative", value: frame(schemaId, orderBody(`negative-${run}`, 250n, -5)), headers: eventId() },
     ]);
     const [copy] = await readTopic(`${input.name}.g.dlq`, 1);
-    expect(text(copy!.headerList)).toMatchObject({ "error-class": "VALIDATION", attempt: "1" });
-    expect(text(copy!.headerList)["error-message"]).toContain("quantity is -5");
+    expect(copy!.headers).toMatchObject({ "error-class": "VALIDATION", attempt: "1" });
+    expect(copy!.headers["error-message"]).toContain("quantity is -5");
     expect(await stock()).toBe(before);
     const reserved = await db.query("SELECT 1 FROM stock_reservations WHERE order_id = $1", [`negative-${run}`]);
     expect(reserved.rowCount).toBe(0);

@@ -16,7 +16,8 @@ import {
   startDelayRouter,
   startRunner,
 } from "../support/runtime.ts";
-import { type Harness, type Observed, SCENARIOS, type StateEvent } from "../support/scenarios.ts";
+import { type Harness, type Observed, SCENARIOS } from "../support/scenarios.ts";
+import type { StateEvent } from "../support/topics.ts";
 
 const serde = new AvroSerde(registry);
 

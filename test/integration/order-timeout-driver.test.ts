@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS, PROCESSORS } from "../../processors/registry.ts";
+import { domainSettings } from "../../processors/settings.ts";
 import { PostgresLedger, runtimeConfig } from "../../runtime/index.ts";
 import { TestDriver } from "../../runtime/testing/index.ts";
 import type { OrderCreated, TopicValues } from "../../schemas/types.generated.ts";
@@ -51,6 +52,7 @@ describe("order timeout on the driver", () => {
     }
     await driver.pipe("orders.state", paid, { orderId: paid, state: "PAID", changedAt: now() });
     const reserved = await stock();
+    expect(reserved).toBe(domainSettings().initialStock - 6); // both orders' 3 reserved
 
     await driver.advance("29m");
     expect(await driver.read("orders.cancelled")).toEqual([]);

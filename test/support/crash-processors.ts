@@ -4,12 +4,11 @@
  *   crash-relay   exactly-once: every record of CRASH_IN becomes one record on CRASH_OUT (state moved on).
  *   crash-effects at-least-once: every record of CRASH_IN writes one side-effect row, through ctx.once.
  */
-import { HEADER, type Processor, processorsFor, transactionOf } from "../../runtime/index.ts";
-import type { OrderStateChanged } from "../../schemas/types.generated.ts";
+import { HEADER, type Processor, transactionOf } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
-import { testTopicSpec } from "./topics.ts";
+import { states, testTopicSpec } from "./topics.ts";
 
-const { defineProcessor } = processorsFor<Record<string, OrderStateChanged>>();
+const { defineProcessor } = states;
 
 /** The topics of one test run: the tests create them, `sluice run --module` reads them from the environment. */
 export function crashTopics(input: string, output: string): BusinessTopic[] {

@@ -1,6 +1,7 @@
 /** Real-broker helpers for tests: the Kafka of the local stack, throwaway topics, raw produce, consuming until. */
 import { randomUUID } from "node:crypto";
 import {
+  BROKER_DEFAULT_MAX_MESSAGE_BYTES,
   librdkafka,
   type OutgoingHeaders,
   type RecordHeaders,
@@ -49,13 +50,13 @@ export async function deleteTopics(names: string[]): Promise<void> {
 
 /**
  * Produces records as another team's producer would: raw key and value bytes, and raw headers (in order, names
- * repeated, values binary or null), with a record size limit of 1 MiB, as Java's `max.request.size`.
+ * repeated, values binary or null), up to the size the broker accepts by default.
  */
 export async function produceRaw(
   topic: string,
   messages: { key: string | Buffer | null; value: Buffer | null; headers?: OutgoingHeaders; partition?: number }[],
 ): Promise<void> {
-  const producer = kafka.producer({ maxMessageBytes: 1_048_588 });
+  const producer = kafka.producer({ maxMessageBytes: BROKER_DEFAULT_MAX_MESSAGE_BYTES });
   await producer.connect();
   try {
     await producer.send([{ topic, messages: messages.map(({ headers = [], ...m }) => ({ ...m, headers })) }]);

@@ -4,12 +4,15 @@
  * declares its topics and processors under a prefix, drives them through a Harness, and reduces what came out
  * to plain lines that do not depend on where it ran.
  */
-import { HEADER, type Processor, processorsFor, type RecordHeaders, RetryableError } from "../../runtime/index.ts";
-import type { OrderStateChanged } from "../../schemas/types.generated.ts";
+import {
+  BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+  HEADER,
+  type Processor,
+  type RecordHeaders,
+  RetryableError,
+} from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
-import { testTopicSpec } from "./topics.ts";
-
-export type StateEvent = OrderStateChanged;
+import { stateEvent as event, type StateEvent, states, testTopicSpec } from "./topics.ts";
 
 /** What a scenario sees of a record. */
 export interface Observed {
@@ -41,12 +44,7 @@ export interface Scenario {
   expected: Record<string, string[]>;
 }
 
-const { defineProcessor } = processorsFor<Record<string, StateEvent>>();
-const event = (orderId: string, state: StateEvent["state"], changedAt = 0n): StateEvent => ({
-  orderId,
-  state,
-  changedAt,
-});
+const { defineProcessor } = states;
 const topic = (prefix: string, name: string, partitions = 3) => testTopicSpec(`${prefix}.${name}`, { partitions });
 /** Attempts per record, counted by the handler (the real broker's scenario and the driver's each get their own). */
 const attempts = new Map<string, number>();
@@ -194,7 +192,7 @@ export const SCENARIOS: Scenario[] = [
       await h.pipe(`${p}.in`, [event("o-1", "CREATED"), event("o-2", "CREATED")]);
       await h.pass(2_000);
       const refused = await h.read(`${p}.out`, 0);
-      await h.setMaxMessageBytes(dlq, 1_048_588);
+      await h.setMaxMessageBytes(dlq, BROKER_DEFAULT_MAX_MESSAGE_BYTES);
       await h.pass(5_000);
       const out = await h.read(`${p}.out`, 2);
       const dead = await h.read(dlq, 1);

@@ -73,6 +73,11 @@ describe("the sluice CLI on bad input", () => {
   ])("names a bad %s in one line and exits 2", async (name, value, mentions) => {
     expectUsageError(await sluice(["topics", "list"], { [name]: value }), mentions);
   });
+
+  it("names a bad domain setting in one line and exits 2 before running anything", async () => {
+    const result = await sluice(["run", "order-timeout"], { SLUICE_ORDER_TIMEOUT: "soon" });
+    expectUsageError(result, "SLUICE_ORDER_TIMEOUT must be a duration such as 500ms, 5s, 10m or 1h, got 'soon'");
+  });
 });
 
 describe("the sluice command on an older Node", () => {

@@ -4,15 +4,14 @@
  * broker (test/integration/driver-parity.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { HEADER, processorsFor, RetryableError } from "../../runtime/index.ts";
+import { HEADER, RetryableError } from "../../runtime/index.ts";
 import { partitionOf, TestDriver } from "../../runtime/testing/index.ts";
 import { loadSchemaFiles } from "../../schemas/schema-files.ts";
-import { type Harness, type Observed, SCENARIOS, type StateEvent } from "../support/scenarios.ts";
-import { testTopicSpec } from "../support/topics.ts";
+import { type Harness, type Observed, SCENARIOS } from "../support/scenarios.ts";
+import { stateEvent as event, type StateEvent, states, testTopicSpec } from "../support/topics.ts";
 
 const schemas = loadSchemaFiles();
-const { defineProcessor } = processorsFor<Record<string, StateEvent>>();
-const event = (orderId: string, state: StateEvent["state"]): StateEvent => ({ orderId, state, changedAt: 0n });
+const { defineProcessor } = states;
 
 /** The harness of the shared scenarios, on the driver. */
 function driverHarness(driver: TestDriver<Record<string, StateEvent>>): Harness {

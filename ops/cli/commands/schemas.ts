@@ -5,7 +5,7 @@ import { generateTypes } from "../../../schemas/codegen.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles, SCHEMAS_DIR } from "../../../schemas/schema-files.ts";
 import { checkSubject, type SubjectVerdict } from "../../../schemas/schema-gate.ts";
-import { subjectSchemas } from "../../../schemas/subjects.ts";
+import { type SubjectSchema, subjectSchemas } from "../../../schemas/subjects.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { SluiceError, UsageError } from "../../../topics/errors.ts";
 import { expectNoArgs, parse } from "../args.ts";
@@ -15,7 +15,7 @@ export async function schemasCommand(args: string[]): Promise<number> {
   switch (action) {
     case "check":
       expectNoArgs("schemas check", rest);
-      return report(await verdicts()) ? 0 : 1;
+      return report(await verdicts(registry(), subjects())) ? 0 : 1;
     case "register":
       expectNoArgs("schemas register", rest);
       return register();
@@ -30,16 +30,12 @@ export async function schemasCommand(args: string[]): Promise<number> {
 }
 
 const registry = () => new SchemaRegistryClient(runtimeConfig().schemaRegistryUrl);
-const schemaFiles = () => loadSchemaFiles(runtimeConfig().schemasDir);
+/** The folder of the .avsc files and of the types generated from them. */
+const schemasDir = () => runtimeConfig().schemasDir ?? SCHEMAS_DIR;
+const subjects = () => subjectSchemas(loadSchemaFiles(schemasDir()), TOPICS);
 
-async function verdicts(): Promise<SubjectVerdict[]> {
-  const client = registry();
-  const entries = subjectSchemas(schemaFiles(), TOPICS);
-  return Promise.all(
-    entries.map((entry) =>
-      checkSubject(client, entry, TOPICS.find((t) => t.name === entry.topic)?.compatibility ?? "BACKWARD"),
-    ),
-  );
+function verdicts(client: SchemaRegistryClient, entries: SubjectSchema[]): Promise<SubjectVerdict[]> {
+  return Promise.all(entries.map((entry) => checkSubject(client, entry)));
 }
 
 /** Prints one line per subject and every problem; returns whether all are compatible. */
@@ -56,15 +52,16 @@ function report(results: SubjectVerdict[]): boolean {
 }
 
 async function register(): Promise<number> {
-  const results = await verdicts();
+  const client = registry();
+  const entries = subjects();
+  const results = await verdicts(client, entries);
   if (!report(results)) {
     console.error(
       "sluice: nothing registered: fix the schemas above or change their compatibility level in topics/catalog.ts",
     );
     return 1;
   }
-  const client = registry();
-  const schemas = new Map(subjectSchemas(schemaFiles(), TOPICS).map((e) => [e.subject, e.schema]));
+  const schemas = new Map(entries.map((e) => [e.subject, e.schema]));
   for (const result of results) {
     // The registry enforces the level from now on too, for producers that register on their own.
     await client.setCompatibility(result.subject, result.level);
@@ -77,18 +74,18 @@ async function register(): Promise<number> {
   return 0;
 }
 
-const GENERATED = path.join(SCHEMAS_DIR, "types.generated.ts");
-
 function codegen(checkOnly: boolean): number {
-  const text = generateTypes(schemaFiles(), TOPICS);
-  const current = safeRead(GENERATED);
+  const dir = schemasDir();
+  const generated = path.join(dir, "types.generated.ts");
+  const text = generateTypes(loadSchemaFiles(dir), TOPICS);
+  const current = safeRead(generated);
   if (checkOnly) {
     if (current === text) return 0;
-    console.error(`sluice: ${GENERATED} is stale: run \`sluice schemas codegen\` and commit it`);
+    console.error(`sluice: ${generated} is stale: run \`sluice schemas codegen\` and commit it`);
     return 1;
   }
-  if (current !== text) writeFileSync(GENERATED, text);
-  console.log(`${current === text ? "unchanged" : "wrote"} ${GENERATED}`);
+  if (current !== text) writeFileSync(generated, text);
+  console.log(`${current === text ? "unchanged" : "wrote"} ${generated}`);
   return 0;
 }
 

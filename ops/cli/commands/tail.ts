@@ -1,11 +1,11 @@
 /** `sluice tail <topic>`: decoded records as JSON lines, with key, headers and coordinates. */
 import { randomUUID } from "node:crypto";
 import { AvroSerde, DecodeError, librdkafka, runtimeConfig, textHeaders } from "../../../runtime/index.ts";
+import { longToJSON } from "../../../schemas/avro-type.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
-import { parseDuration } from "../../../topics/duration.ts";
 import { UsageError } from "../../../topics/errors.ts";
 import { catalogPlan } from "../../topics/catalog-plan.ts";
-import { parse, positiveInteger } from "../args.ts";
+import { duration, parse, positiveInteger } from "../args.ts";
 
 export async function tailCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse("tail", args, {
@@ -21,10 +21,7 @@ export async function tailCommand(args: string[]): Promise<number> {
     throw new UsageError(`tail: unknown topic '${topic}' (not in the catalog: see \`sluice topics list\`)`);
   }
   const max = positiveInteger("tail", "--max", values.max);
-  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
-  if (values.timeout !== undefined && timeoutMs === undefined) {
-    throw new UsageError(`tail: --timeout needs a duration such as 30s or 5m, got '${values.timeout}'`);
-  }
+  const timeoutMs = duration("tail", "--timeout", values.timeout);
   await tail(topic, { fromBeginning: values["from-beginning"] ?? false, max, timeoutMs });
   return 0;
 }
@@ -93,7 +90,7 @@ async function decodeForDisplay(serde: AvroSerde, value: Buffer | null) {
 
 /** Bytes as hex; an Avro long (a bigint) as a number, or as a string where a JSON reader would round it. */
 function displayable(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+  if (typeof value === "bigint") return longToJSON(value);
   if (value && typeof value === "object" && (value as { type?: string }).type === "Buffer") {
     return Buffer.from((value as { data: number[] }).data).toString("hex");
   }

@@ -8,13 +8,21 @@ export interface LibrdkafkaOptions {
   clientId: string;
 }
 
-// kafkajs 2.2.4 hands setTimeout a negative delay when it is not throttled; Node clamps it to 1 ms and prints a
-// TimeoutNegativeWarning each time. Keep every other warning.
-const printWarnings = process.listeners("warning");
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (warning.name !== "TimeoutNegativeWarning") for (const print of printWarnings) print(warning);
-});
+let warningsFiltered = false;
+
+/**
+ * kafkajs 2.2.4 hands setTimeout a negative delay when it is not throttled; Node clamps it to 1 ms and prints a
+ * TimeoutNegativeWarning each time. Keeps every other warning; done once, by the first admin (kafkajs's only user).
+ */
+function filterKafkajsWarnings(): void {
+  if (warningsFiltered) return;
+  warningsFiltered = true;
+  const printWarnings = process.listeners("warning");
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (warning.name !== "TimeoutNegativeWarning") for (const print of printWarnings) print(warning);
+  });
+}
 
 export class LibrdkafkaAdmin implements Admin {
   private readonly client: KafkaJS.Admin;
@@ -22,6 +30,7 @@ export class LibrdkafkaAdmin implements Admin {
   private readonly configs: kafkajs.Admin;
 
   constructor(kafka: KafkaJS.Kafka, options: LibrdkafkaOptions) {
+    filterKafkajsWarnings();
     this.client = kafka.admin();
     this.configs = new kafkajs.Kafka({
       clientId: `${options.clientId}-configs`,

@@ -27,7 +27,14 @@ const BOUNDED_PREFETCH = {
 
 /** Where the patched client keeps a consumed record's headers in order (ops/toolchain/patches/README.md). */
 const RECORD_HEADERS = Symbol.for("kafka-javascript.recordHeaders");
-type HeaderList = { [name: string]: Buffer | null }[];
+export type HeaderList = { [name: string]: Buffer | null }[];
+
+/** The client's header list (one `{ name: value }` per header, in order) in the port's terms. */
+export function recordHeaders(raw: HeaderList | undefined): RecordHeaders {
+  const list: RecordHeader[] = [];
+  for (const header of raw ?? []) for (const name in header) list.push([name, header[name] ?? null]);
+  return list;
+}
 
 /** A consumed record; its header list is built only when something reads it. */
 class ClientRecord implements ConsumedRecord {
@@ -51,12 +58,7 @@ class ClientRecord implements ConsumedRecord {
   }
 
   get headers(): RecordHeaders {
-    if (this.list === undefined) {
-      const list: RecordHeader[] = [];
-      // One { name: value } per header, in order.
-      for (const header of this.raw ?? []) for (const name in header) list.push([name, header[name] ?? null]);
-      this.list = list;
-    }
+    this.list ??= recordHeaders(this.raw);
     return this.list;
   }
 }

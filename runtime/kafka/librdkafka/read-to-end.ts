@@ -2,6 +2,7 @@
 import kafkaClient from "@confluentinc/kafka-javascript";
 import { SluiceError } from "../../../topics/errors.ts";
 import type { ConsumedRecord, PartitionStart } from "../port.ts";
+import { type HeaderList, recordHeaders } from "./consumer.ts";
 
 /** librdkafka's RD_KAFKA_OFFSET_BEGINNING. */
 const OFFSET_BEGINNING = -2;
@@ -51,9 +52,9 @@ export async function readToEnd(
           topic: m.topic,
           partition: m.partition,
           offset: String(m.offset),
-          key: m.key === undefined || m.key === null ? null : Buffer.from(m.key),
+          key: typeof m.key === "string" ? Buffer.from(m.key) : (m.key ?? null),
           value: m.value ?? null,
-          headers: (m.headers ?? []).flatMap((h) => Object.entries(h) as [string, Buffer | null][]),
+          headers: recordHeaders(m.headers as HeaderList | undefined),
           timestamp: m.timestamp ?? 0,
         });
       }

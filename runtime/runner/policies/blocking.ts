@@ -12,9 +12,8 @@ import type { Metrics } from "../../metrics.ts";
 import type { OutputBuffer } from "../../output-buffer.ts";
 import type { Route } from "../../route.ts";
 import type { FailureCopies } from "../failure-copies.ts";
-import { attemptOf } from "../failure-route.ts";
-import { coordinates, type ReadRecord } from "../read-record.ts";
-import { DONE, type KeyMark, NO_MARK, type Outcome, type RetryPolicy } from "./retry-policy.ts";
+import { attemptAsRead, coordinates, type ReadRecord } from "../read-record.ts";
+import { DONE, type Outcome, type RetryPolicy } from "./retry-policy.ts";
 
 export class Blocking implements RetryPolicy {
   readonly sequential = true;
@@ -32,7 +31,7 @@ export class Blocking implements RetryPolicy {
   }
 
   attempt(record: ReadRecord): number {
-    if (record.tierIndex >= 0) return attemptOf(record.headers);
+    if (record.tierIndex >= 0) return attemptAsRead(record);
     return (this.attempts.get(idOf(record)) ?? 0) + 1;
   }
 
@@ -56,12 +55,6 @@ export class Blocking implements RetryPolicy {
     this.copies.failed(record, attempt, error, [], out);
     return DONE;
   }
-
-  mark(): KeyMark {
-    return NO_MARK;
-  }
-
-  restore(): void {}
 
   async assigned(): Promise<void> {}
 

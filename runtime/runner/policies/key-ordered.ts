@@ -9,10 +9,9 @@ import type { KafkaPort, TopicPartition } from "../../kafka/port.ts";
 import type { OutputBuffer } from "../../output-buffer.ts";
 import type { Route } from "../../route.ts";
 import type { FailureCopies } from "../failure-copies.ts";
-import { attemptOf } from "../failure-route.ts";
-import type { ReadRecord } from "../read-record.ts";
+import { attemptAsRead, type ReadRecord } from "../read-record.ts";
 import { KeyOrder } from "./key-order.ts";
-import { DONE, type KeyMark, type Outcome, type RetryPolicy } from "./retry-policy.ts";
+import { DONE, type KeyBookkeeping, type Outcome, type RetryPolicy } from "./retry-policy.ts";
 
 export class KeyOrdered implements RetryPolicy {
   readonly sequential = false;
@@ -20,7 +19,11 @@ export class KeyOrdered implements RetryPolicy {
   private readonly route: Route;
   private readonly copies: FailureCopies;
   private readonly deps: { kafka: KafkaPort; log: Logger };
-  private readonly keys = new KeyOrder();
+  private readonly order = new KeyOrder();
+  readonly keys: KeyBookkeeping = {
+    mark: (keys) => this.order.snapshotKeys(keys),
+    restore: (mark) => this.order.restoreKeys(mark),
+  };
 
   constructor(route: Route, copies: FailureCopies, deps: { kafka: KafkaPort; log: Logger }) {
     this.route = route;
@@ -29,15 +32,15 @@ export class KeyOrdered implements RetryPolicy {
   }
 
   attempt(record: ReadRecord): number {
-    return record.tierIndex >= 0 ? attemptOf(record.headers) : 1;
+    return attemptAsRead(record);
   }
 
   admit(record: ReadRecord, out: OutputBuffer): boolean {
     const { key, tierIndex } = record;
-    const decision = tierIndex < 0 ? this.keys.onInput(key) : this.keys.onRetry(key, tierIndex);
+    const decision = tierIndex < 0 ? this.order.onInput(key) : this.order.onRetry(key, tierIndex);
     if (decision.action === "process") return true;
     const written = this.copies.park(record, decision.tierIndex, out);
-    if (written >= 0) this.keys.added(key, written);
+    if (written >= 0) this.order.added(key, written);
     return false;
   }
 
@@ -46,19 +49,11 @@ export class KeyOrdered implements RetryPolicy {
   failed(record: ReadRecord, attempt: number, error: unknown, out: OutputBuffer): Outcome {
     // A failing record never moves to a tier below older records of its key.
     const { tiers } = this.route;
-    const floor = Math.max(this.keys.floorTier(record.key), record.tierIndex);
+    const floor = Math.max(this.order.floorTier(record.key), record.tierIndex);
     const floored = tiers.map((tier, i) => tiers[Math.max(i, floor)] ?? tier);
     const written = this.copies.failed(record, attempt, error, floored, out);
-    if (written >= 0) this.keys.added(record.key, written);
+    if (written >= 0) this.order.added(record.key, written);
     return DONE;
-  }
-
-  mark(keys: Iterable<string>): KeyMark {
-    return this.keys.snapshotKeys(keys);
-  }
-
-  restore(mark: KeyMark): void {
-    this.keys.restoreKeys(mark);
   }
 
   /**
@@ -87,7 +82,7 @@ export class KeyOrdered implements RetryPolicy {
           partitions.map((partition) => ({ topic, partition, offset: startOf(topic, partition) })),
         ),
         (record) => {
-          this.keys.added(record.key?.toString() ?? "", route.tierTopics.indexOf(record.topic));
+          this.order.added(record.key?.toString() ?? "", route.tierTopics.indexOf(record.topic));
           records++;
         },
       );
@@ -104,6 +99,6 @@ export class KeyOrdered implements RetryPolicy {
   }
 
   revoked(): void {
-    this.keys.clear();
+    this.order.clear();
   }
 }

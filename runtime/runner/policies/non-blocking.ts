@@ -2,9 +2,8 @@
 import type { OutputBuffer } from "../../output-buffer.ts";
 import type { Route } from "../../route.ts";
 import type { FailureCopies } from "../failure-copies.ts";
-import { attemptOf } from "../failure-route.ts";
-import type { ReadRecord } from "../read-record.ts";
-import { DONE, type KeyMark, NO_MARK, type Outcome, type RetryPolicy } from "./retry-policy.ts";
+import { attemptAsRead, type ReadRecord } from "../read-record.ts";
+import { DONE, type Outcome, type RetryPolicy } from "./retry-policy.ts";
 
 export class NonBlocking implements RetryPolicy {
   readonly sequential = false;
@@ -18,7 +17,7 @@ export class NonBlocking implements RetryPolicy {
   }
 
   attempt(record: ReadRecord): number {
-    return record.tierIndex >= 0 ? attemptOf(record.headers) : 1;
+    return attemptAsRead(record);
   }
 
   admit(): boolean {
@@ -31,12 +30,6 @@ export class NonBlocking implements RetryPolicy {
     this.copies.failed(record, attempt, error, this.route.tiers, out);
     return DONE;
   }
-
-  mark(): KeyMark {
-    return NO_MARK;
-  }
-
-  restore(): void {}
 
   async assigned(): Promise<void> {}
 

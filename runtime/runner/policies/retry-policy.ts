@@ -14,6 +14,12 @@ export type Outcome = { kind: "done" } | { kind: "blocked"; retryAt: number };
 /** A policy's bookkeeping of some keys, as it was: put back when their records are read again. */
 export type KeyMark = ReadonlyMap<string, readonly number[] | undefined>;
 
+/** What a policy remembers per key (key-ordered only), marked before records run and put back if they are read again. */
+export interface KeyBookkeeping {
+  mark(keys: Iterable<string>): KeyMark;
+  restore(mark: KeyMark): void;
+}
+
 export interface RetryPolicy {
   /** One record of a partition at a time, whatever the key concurrency (the partition waits as one). */
   readonly sequential: boolean;
@@ -26,12 +32,11 @@ export interface RetryPolicy {
   succeeded(record: ReadRecord): void;
   /** A failed record (decoding or handler): where it goes next, or that its partition waits until a moment. */
   failed(record: ReadRecord, attempt: number, error: unknown, out: OutputBuffer): Outcome;
-  mark(keys: Iterable<string>): KeyMark;
-  restore(mark: KeyMark): void;
+  /** Present when the policy keeps state per key. */
+  readonly keys?: KeyBookkeeping;
   /** Partitions came (before they are read) or went: what the policy remembers is true only while it owns them. */
   assigned(partitions: TopicPartition[]): Promise<void>;
   revoked(): void;
 }
 
 export const DONE: Outcome = { kind: "done" };
-export const NO_MARK: KeyMark = new Map();
