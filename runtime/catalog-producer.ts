@@ -36,15 +36,22 @@ export class CatalogProducer<Values extends { [T in keyof Values]: object }> {
   async send<T extends TopicOf<Values>>(
     topic: T,
     values: readonly Values[T][],
-    options: { traceId?: string; partition?: number } = {},
+    options: {
+      traceId?: string;
+      partition?: number;
+      /** The records' event ids, one per value, when the producer derives them (so that a resend repeats them). */
+      eventIds?: readonly string[];
+    } = {},
   ): Promise<SentRecord[]> {
     const { serde, producer, topics, schemas } = this.options;
     const spec = topicByName(topic, topics);
     const schema = spec && schemas.get(spec.valueSchema);
     if (!spec || !schema) throw new SluiceError("TOPIC_UNKNOWN", `${topic} is not a catalog topic with a schema`);
     const messages = await Promise.all(
-      values.map(async (value): Promise<OutgoingMessage & { eventId: string }> => {
+      values.map(async (value, i): Promise<OutgoingMessage & { eventId: string }> => {
         const headers = newEventHeaders(Date.now(), options.traceId);
+        const eventId = options.eventIds?.[i];
+        if (eventId) headers[HEADER.eventId] = eventId;
         return {
           key: String(Reflect.get(value, spec.key)),
           value: await serde.encode(valueSubject(topic), schema, value),

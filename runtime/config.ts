@@ -54,7 +54,7 @@ export interface RuntimeConfig extends Endpoints {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
-  const brokers = text(env, "KAFKA_BROKERS")
+  const brokers = textVar(env, "KAFKA_BROKERS")
     ?.split(",")
     .map((b) => b.trim())
     .filter(Boolean);
@@ -64,15 +64,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     elasticsearchUrl: url(env, "ELASTICSEARCH_URL", LOCAL_ENDPOINTS.elasticsearchUrl),
     databaseUrl: url(env, "DATABASE_URL", LOCAL_ENDPOINTS.databaseUrl),
     redisUrl: url(env, "REDIS_URL", LOCAL_ENDPOINTS.redisUrl),
-    instanceId: text(env, "SLUICE_INSTANCE_ID") ?? hostname(),
+    instanceId: textVar(env, "SLUICE_INSTANCE_ID") ?? hostname(),
     httpPort: integerVar(env, "SLUICE_HTTP_PORT", 9400, { max: 65_535 }),
     logLevel: oneOf(env, "SLUICE_LOG_LEVEL", LOG_LEVELS, "info"),
     maxPollIntervalMs: integerVar(env, "SLUICE_MAX_POLL_INTERVAL_MS", 300_000, { min: 1_000 }),
     sessionTimeoutMs: integerVar(env, "SLUICE_SESSION_TIMEOUT_MS", 10_000, { min: 1_000 }),
     stallAfterMs: integerVar(env, "SLUICE_STALL_AFTER_MS", 60_000),
-    heapMb: text(env, "SLUICE_HEAP_MB") === undefined ? undefined : integerVar(env, "SLUICE_HEAP_MB", 0, { min: 16 }),
+    heapMb:
+      textVar(env, "SLUICE_HEAP_MB") === undefined ? undefined : integerVar(env, "SLUICE_HEAP_MB", 0, { min: 16 }),
     replicationFactor: integerVar(env, "SLUICE_REPLICATION_FACTOR", 1),
-    schemasDir: text(env, "SLUICE_SCHEMAS_DIR"),
+    schemasDir: textVar(env, "SLUICE_SCHEMAS_DIR"),
   };
 }
 
@@ -85,7 +86,7 @@ export function runtimeConfig(): RuntimeConfig {
 }
 
 /** A variable's value, or undefined when it is unset or empty. */
-function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function textVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
 }
@@ -97,7 +98,7 @@ export function integerVar(
   fallback: number,
   { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
 ): number {
-  const value = text(env, name);
+  const value = textVar(env, name);
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) {
@@ -108,7 +109,7 @@ export function integerVar(
 
 /** A duration from `name` (500ms, 5s, 10m, 1h, 7d) in milliseconds, or `fallback` when unset. */
 export function durationVar(env: NodeJS.ProcessEnv, name: string, fallback: Duration): number {
-  const value = text(env, name) ?? fallback;
+  const value = textVar(env, name) ?? fallback;
   const ms = parseDuration(value);
   if (ms === undefined)
     throw new ConfigError(`${name} must be a duration such as 500ms, 5s, 10m or 1h, got '${value}'`);
@@ -116,7 +117,7 @@ export function durationVar(env: NodeJS.ProcessEnv, name: string, fallback: Dura
 }
 
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
-  const value = text(env, name) ?? fallback;
+  const value = textVar(env, name) ?? fallback;
   if (!(allowed as readonly string[]).includes(value)) {
     throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got '${value}'`);
   }
@@ -124,7 +125,7 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
 }
 
 function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const value = text(env, name) ?? fallback;
+  const value = textVar(env, name) ?? fallback;
   try {
     new URL(value);
   } catch {

@@ -1,18 +1,18 @@
 /**
- * One process running one or more processors and the delay router, with /metrics and /health on one port.
+ * One process running one or more processors and sinks and the delay router, with /metrics and /health on one port.
  * Stopping stops fetching, lets in-flight batches commit, and leaves the groups.
  */
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import type { DestinationStream } from "pino";
 import { SchemaRegistryClient } from "../schemas/registry-client.ts";
 import type { SchemaFile } from "../schemas/schema-files.ts";
 import type { BusinessTopic } from "../topics/topic.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { DelayRouter } from "./delay/delay-router.ts";
 import { type Readiness, startHttpServer } from "./http-server.ts";
 import { librdkafka } from "./kafka/librdkafka/index.ts";
-import type { KafkaPort } from "./kafka/port.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { PostgresLedger } from "./ledger/postgres-ledger.ts";
 import { RedisLedger } from "./ledger/redis-ledger.ts";
@@ -20,8 +20,10 @@ import { createLogger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import type { Processor } from "./processor.ts";
 import { routesOf } from "./route.ts";
-import { ProcessorRunner } from "./runner/runner.ts";
+import { ProcessorRunner, type RuntimeDeps } from "./runner/runner.ts";
 import { AvroSerde } from "./serde/avro-serde.ts";
+import { SinkRunner } from "./sink/sink-runner.ts";
+import { isSink, type Sink } from "./sink.ts";
 
 export interface HostOptions {
   config: RuntimeConfig;
@@ -32,13 +34,12 @@ export interface HostOptions {
   migrations?: readonly string[];
   /** The port of /metrics and /health; the config's by default. */
   port?: number;
-  /** The Kafka the processors use: a librdkafka client of the config's brokers by default. */
-  kafka?: KafkaPort;
-  clock?: Clock;
+  /** Where the host's logs go besides stdout (a log shipper, so they are searchable with the others). */
+  logTo?: DestinationStream;
 }
 
 export class ProcessorHost {
-  private readonly runners: ProcessorRunner[] = [];
+  private readonly runners: (ProcessorRunner | SinkRunner)[] = [];
   private readonly ledgers = new Map<string, Ledger>();
   private router: DelayRouter | undefined;
   private server: Server | undefined;
@@ -50,46 +51,40 @@ export class ProcessorHost {
     return this.logger;
   }
 
-  async start(definitions: readonly Processor[], options: HostOptions): Promise<void> {
+  async start(definitions: readonly (Processor | Sink)[], options: HostOptions): Promise<void> {
     const { config, topics, schemas } = options;
     routesOf(definitions, topics); // every input and output declared, no two processors in one group's place
-    this.logger = createLogger("sluice", config.logLevel);
-    const kafka =
-      options.kafka ?? librdkafka({ brokers: config.kafkaBrokers, clientId: `sluice-${randomUUID().slice(0, 8)}` });
-    const clock = options.clock ?? systemClock;
+    this.logger = createLogger("sluice", config.logLevel, options.logTo);
+    const kafka = librdkafka({ brokers: config.kafkaBrokers, clientId: `sluice-${randomUUID().slice(0, 8)}` });
     const serde = new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl));
     this.server = await startHttpServer(options.port ?? config.httpPort, this.metrics, () => this.readiness());
-    for (const definition of definitions) {
-      const ledger = definition.ledger ? await this.ledger(definition.ledger, config, options.migrations) : undefined;
-      this.runners.push(
-        new ProcessorRunner(definition, {
-          kafka,
-          serde,
-          topics,
-          schemas,
-          ledger,
-          clock,
-          log: this.log,
-          metrics: this.metrics,
-          instanceId: config.instanceId,
-          maxPollIntervalMs: config.maxPollIntervalMs,
-          sessionTimeoutMs: config.sessionTimeoutMs,
-          stallAfterMs: config.stallAfterMs,
-        }),
-      );
-    }
-    this.router = new DelayRouter({
+    const deps: RuntimeDeps = {
       kafka,
-      clock,
-      metrics: this.metrics,
+      serde,
+      topics,
+      schemas,
+      clock: systemClock,
       log: this.log,
+      metrics: this.metrics,
+      instanceId: config.instanceId,
+      maxPollIntervalMs: config.maxPollIntervalMs,
+      sessionTimeoutMs: config.sessionTimeoutMs,
       stallAfterMs: config.stallAfterMs,
-    });
+    };
+    for (const definition of definitions) {
+      if (isSink(definition)) {
+        this.runners.push(new SinkRunner(definition, deps));
+        continue;
+      }
+      const ledger = definition.ledger ? await this.ledger(definition.ledger, config, options.migrations) : undefined;
+      this.runners.push(new ProcessorRunner(definition, { ...deps, ledger }));
+    }
+    this.router = new DelayRouter(deps);
     await Promise.all([...this.runners.map((r) => r.start()), this.router.start()]);
     this.log.info({ processors: definitions.map((d) => d.name) }, "sluice is running");
   }
 
-  /** Ready while every processor and the router run and no partition of theirs is stalled. */
+  /** Ready while every processor, sink and the router run and no partition of theirs is stalled. */
   readiness(): Readiness {
     const running =
       this.runners.length > 0 && this.runners.every((r) => r.isRunning) && (this.router?.isRunning ?? false);

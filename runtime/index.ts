@@ -16,8 +16,10 @@ export {
   type RuntimeConfig,
   redact,
   runtimeConfig,
+  textVar,
 } from "./config.ts";
 export { DelayRouter, type DelayRouterDeps } from "./delay/delay-router.ts";
+export { childEventId } from "./event-id.ts";
 export { classify, type FailureClass, PermanentError, RetryableError, ValidationError } from "./failure.ts";
 export {
   HEADER,
@@ -65,5 +67,16 @@ export { ProcessorRunner, type RuntimeDeps } from "./runner/runner.ts";
 export { AvroSerde, type Decoded, type WriterSchema } from "./serde/avro-serde.ts";
 export { DecodeError, EncodeError } from "./serde/decode-error.ts";
 export { frame, unframe } from "./serde/wire-format.ts";
+export { SinkRunner } from "./sink/sink-runner.ts";
+export {
+  isSink,
+  type Sink,
+  type SinkBatching,
+  type SinkContext,
+  type SinkDefinition,
+  type SinkRecord,
+  type SinkWriteResult,
+  sinksFor,
+} from "./sink.ts";
 export type { StalledPartition } from "./stalled-partitions.ts";
 export { BROKER_DEFAULT_MAX_MESSAGE_BYTES, recordBytes, TopicLimits } from "./topic-limits.ts";

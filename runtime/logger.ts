@@ -8,6 +8,12 @@ export function kafkaFields(at: { topic: string; partition: number; offset?: str
   return { "kafka.topic": at.topic, "kafka.partition": at.partition, "kafka.offset": at.offset, "kafka.key": at.key };
 }
 
-export function createLogger(name: string, level: LogLevel): Logger {
-  return pino({ ...ecsFormat(), name, level });
+/** A logger to stdout, and to `alsoTo` too when given (a log shipper). */
+export function createLogger(name: string, level: LogLevel, alsoTo?: pino.DestinationStream): Logger {
+  if (!alsoTo) return pino({ ...ecsFormat(), name, level });
+  const streams = [{ stream: process.stdout }, { stream: alsoTo }].map((s) => ({
+    ...s,
+    level: pino.levels.values[level] ?? 0,
+  }));
+  return pino({ ...ecsFormat(), name, level }, pino.multistream(streams));
 }

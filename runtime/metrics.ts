@@ -77,6 +77,32 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly sinkBatchRecords = new client.Histogram({
+    name: "sluice_sink_batch_records",
+    help: "Records per batch a sink wrote",
+    labelNames: ["processor"],
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  });
+  readonly sinkWriteSeconds = new client.Histogram({
+    name: "sluice_sink_write_duration_seconds",
+    help: "How long a sink's batch write took, by outcome (ok: every record acknowledged or rejected for good)",
+    labelNames: ["processor", "outcome"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30],
+    registers: [this.registry],
+  });
+  readonly sinkInFlightBytes = new client.Gauge({
+    name: "sluice_sink_in_flight_bytes",
+    help: "Bytes of records a sink read and has not yet acknowledged (partitions pause above its bound)",
+    labelNames: ["processor"],
+    registers: [this.registry],
+  });
+  readonly sinkRetries = new client.Counter({
+    name: "sluice_sink_retries_total",
+    help: "Records a sink will write again after a transient failure (their partition paused meanwhile)",
+    labelNames: ["processor"],
+    registers: [this.registry],
+  });
 
   /** A partition's lag after a batch: records up to its end, and the age of the last record processed. */
   observeLag(

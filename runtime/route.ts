@@ -16,6 +16,7 @@ import {
   topicByName,
 } from "../topics/topic.ts";
 import type { DeliveryMode, Processor, RetryPolicy } from "./processor.ts";
+import { isSink, type Sink } from "./sink.ts";
 
 export const DEFAULT_RETRY_TIERS: readonly Duration[] = ["5s", "1m", "10m"];
 export const DEFAULT_KEY_CONCURRENCY = 16;
@@ -43,7 +44,12 @@ export interface Route {
   blockingBackoff: readonly Duration[];
 }
 
-export function routeOf(definition: Processor): Route {
+/**
+ * The route of a processor, or of a sink: a sink retries in place (its partition paused, as the blocking policy
+ * does) and has no tiers, only its DLQ for what the external system rejects.
+ */
+export function routeOf(definition: Processor | Sink): Route {
+  if (isSink(definition)) return sinkRoute(definition);
   const group = definition.group ?? definition.name;
   const tiers = definition.retryTiers ?? DEFAULT_RETRY_TIERS;
   const keyConcurrency = definition.keyConcurrency ?? DEFAULT_KEY_CONCURRENCY;
@@ -68,11 +74,28 @@ export function routeOf(definition: Processor): Route {
   };
 }
 
+function sinkRoute(sink: Sink): Route {
+  const group = sink.group ?? sink.name;
+  return {
+    name: sink.name,
+    group,
+    input: sink.input,
+    outputs: [],
+    delivery: "at-least-once",
+    retry: "blocking",
+    tiers: [],
+    tierTopics: [],
+    dlqTopic: dlqTopicName(sink.input, group),
+    keyConcurrency: 1,
+    blockingBackoff: [],
+  };
+}
+
 /**
  * The routes of `processors`, checked against the catalog: every input and output is a catalog topic, and no two
  * processors share a group on the same input (their retries would mix).
  */
-export function routesOf(processors: readonly Processor[], topics: readonly BusinessTopic[]): Route[] {
+export function routesOf(processors: readonly (Processor | Sink)[], topics: readonly BusinessTopic[]): Route[] {
   const routes = processors.map(routeOf);
   const seen = new Map<string, string>();
   for (const route of routes) {
@@ -90,10 +113,13 @@ export function routesOf(processors: readonly Processor[], topics: readonly Busi
   return routes;
 }
 
-/** Every topic a catalog and its processors need: business topics, each route's tiers and DLQ, the delay tiers. */
+/**
+ * Every topic a catalog and its processors and sinks need: business topics, each route's tiers and DLQ, the delay
+ * tiers.
+ */
 export function topicPlan(
   topics: readonly BusinessTopic[],
-  processors: readonly Processor[],
+  processors: readonly (Processor | Sink)[],
   replicationFactor: number,
 ): TopicPlan[] {
   const derived = routesOf(processors, topics).flatMap((route) => {

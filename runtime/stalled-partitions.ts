@@ -22,6 +22,11 @@ export interface StalledPartition {
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** How long to wait after the `failures`th failure in a row: doubling from half a second, up to 30 s. */
+export function backoffMs(failures: number): number {
+  return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (failures - 1));
+}
+
 export interface StalledPartitionsDeps {
   clock: Clock;
   metrics: Metrics;
@@ -56,12 +61,12 @@ export class StalledPartitions {
     try {
       await write();
     } catch (error) {
-      const backoffMs = this.failed(topic, partition, error);
+      const waitMs = this.failed(topic, partition, error);
       this.deps.log.error(
-        { err: error, ...kafkaFields(where), backoffMs },
+        { err: error, ...kafkaFields(where), backoffMs: waitMs },
         "could not write a batch's records and offsets: it is read again",
       );
-      this.deps.paused.pauseUntil(pause, this.deps.clock.now() + backoffMs, where);
+      this.deps.paused.pauseUntil(pause, this.deps.clock.now() + waitMs, where);
       return false;
     }
     this.written(topic, partition);
@@ -93,7 +98,7 @@ export class StalledPartitions {
     write.error = error instanceof Error ? error.message : String(error);
     this.deps.metrics.writeFailures.inc({ processor: this.processor, topic });
     this.deps.metrics.stalledSince.set(this.labels(write), write.since / 1000);
-    return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (write.failures - 1));
+    return backoffMs(write.failures);
   }
 
   /** Whether the partition's last write failed. */

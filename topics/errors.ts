@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   // A failure that passes: the record moves through its group's retry tiers.
   RETRYABLE: "a handler failed in a way a later attempt may not",
   HANDLER_TIMEOUT: "a handler did not finish within its processor's handler timeout",
+  SINK_WRITE_TIMEOUT: "a sink's batch write did not finish within its write timeout (the batch is written again)",
+  SINK_UNAVAILABLE: "a sink's external system refused or failed a write in a way a later attempt may not",
+  SINK_REJECTED: "a sink's external system rejected a record for good",
   SIDE_EFFECT_RUNNING: "a ctx.once side effect of the same key is running elsewhere (or its holder died)",
 
   // The runtime and the local stack.

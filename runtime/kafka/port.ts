@@ -76,6 +76,8 @@ export interface GroupConsumerConfig {
   fromBeginning?: boolean;
   /** How long a fetch may wait for records: short for a consumer that must resume paused partitions on time. */
   fetchWaitMaxMs?: number;
+  /** The most records of one partition handed over in one batch. Default: 500. */
+  maxBatchRecords?: number;
   /**
    * Told of partitions assigned (before they are read) and revoked. Partitions are assigned by range, so a member
    * gets the same partition numbers of every topic it reads that has as many partitions.
@@ -104,6 +106,10 @@ export interface ProducerConfig {
   maxMessageBytes?: number;
   /** The largest batch of one partition's records in one request. */
   batchBytes?: number;
+  /** How batches are compressed on the wire and on disk. Default: none (the topic's compression.type applies). */
+  compression?: "gzip" | "snappy" | "lz4" | "zstd";
+  /** How long a record may wait for its acknowledgement before its send fails. Default: librdkafka's 5 minutes. */
+  deliveryTimeoutMs?: number;
   /** Exactly-once: the producer's transactional id (a restart with the same id fences its previous life). */
   transactionalId?: string;
   transactionTimeoutMs?: number;

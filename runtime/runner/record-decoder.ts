@@ -1,6 +1,6 @@
 /**
  * A read record as its handler gets it, or the permanent reason it cannot be: no value, a value larger than the
- * processor accepts, no event id (the idempotency key), bytes that are not a value of the input's schema.
+ * processor accepts, no event id (a processor's idempotency key), bytes that are not a value of the input's schema.
  */
 import type avro from "avsc";
 import { PermanentError } from "../failure.ts";
@@ -10,6 +10,9 @@ import type { Route } from "../route.ts";
 import type { AvroSerde } from "../serde/avro-serde.ts";
 import type { ReadRecord } from "./read-record.ts";
 
+/** Values larger than this are refused as VALUE_TOO_LARGE unless the deps say otherwise (1 MiB). */
+export const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
+
 export class RecordDecoder {
   private readonly route: Route;
   private readonly serde: AvroSerde;
@@ -17,11 +20,21 @@ export class RecordDecoder {
   private readonly reader: avro.Type | undefined;
   private readonly maxValueBytes: number;
 
-  constructor(route: Route, serde: AvroSerde, reader: avro.Type | undefined, maxValueBytes: number) {
+  /** Whether a record without an event id is refused (a processor's, whose ctx.once keys on it). */
+  private readonly eventIdRequired: boolean;
+
+  constructor(
+    route: Route,
+    serde: AvroSerde,
+    reader: avro.Type | undefined,
+    maxValueBytes: number,
+    eventIdRequired = true,
+  ) {
     this.route = route;
     this.serde = serde;
     this.reader = reader;
     this.maxValueBytes = maxValueBytes;
+    this.eventIdRequired = eventIdRequired;
   }
 
   async decode(record: ReadRecord, attempt: number): Promise<InputRecord<unknown>> {
@@ -33,7 +46,7 @@ export class RecordDecoder {
         "VALUE_TOO_LARGE",
       );
     }
-    if (!headers[HEADER.eventId]) {
+    if (this.eventIdRequired && !headers[HEADER.eventId]) {
       throw new PermanentError(`record has no ${HEADER.eventId} header (the idempotency key)`, "MISSING_HEADER");
     }
     const { value } = await this.serde.decode(consumed.value, this.reader);

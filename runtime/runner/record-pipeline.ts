@@ -13,10 +13,8 @@ import type { TopicLimits } from "../topic-limits.ts";
 import { HandlerCall } from "./handler-call.ts";
 import { DONE, type Outcome, type RetryPolicy } from "./policies/retry-policy.ts";
 import type { ReadRecord } from "./read-record.ts";
-import { RecordDecoder } from "./record-decoder.ts";
+import { DEFAULT_MAX_VALUE_BYTES, RecordDecoder } from "./record-decoder.ts";
 import type { RuntimeDeps } from "./runner.ts";
-
-const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
 
 export class RecordPipeline {
   private readonly policy: RetryPolicy;

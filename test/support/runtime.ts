@@ -14,17 +14,19 @@ import {
   type Processor,
   ProcessorRunner,
   type Producer,
-  processorsFor,
+  type RuntimeDeps,
   routeOf,
   runtimeConfig,
   type SentRecord,
+  type Sink,
+  SinkRunner,
   systemClock,
   topicPlan,
 } from "../../runtime/index.ts";
 import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
 import { loadSchemaFiles } from "../../schemas/schema-files.ts";
 import { valueSubject } from "../../schemas/subjects.ts";
-import type { OrderStateChanged, TopicName, TopicValues } from "../../schemas/types.generated.ts";
+import type { TopicName, TopicValues } from "../../schemas/types.generated.ts";
 import { TOPICS } from "../../topics/catalog.ts";
 import { type BusinessTopic, planGroupTopics, topicByName } from "../../topics/topic.ts";
 import { deleteTopics, kafka } from "./kafka.ts";
@@ -34,15 +36,17 @@ const config = runtimeConfig();
 export const schemas = loadSchemaFiles();
 export const registry = new SchemaRegistryClient(config.schemaRegistryUrl);
 
-export type StateEvent = OrderStateChanged;
+import type { StateEvent } from "./topics.ts";
 
-/** Processors of test topics: any topic name, OrderStateChanged values (the default value schema of a test topic). */
-export const states = processorsFor<Record<string, OrderStateChanged>>();
+export { type StateEvent, states } from "./topics.ts";
 
-/** A topic of OrderStateChanged values (or `valueSchema`'s), created on the cluster with its schema registered. */
+/**
+ * A topic of OrderStateChanged values keyed by orderId (or `valueSchema`'s keyed by `key`), created on the cluster
+ * with its schema registered.
+ */
 export async function testTopic(
   prefix: string,
-  options: { partitions?: number; valueSchema?: string } = {},
+  options: { partitions?: number; valueSchema?: string; key?: string } = {},
 ): Promise<BusinessTopic> {
   const topic = testTopicSpec(`test.${prefix}.${randomUUID().slice(0, 8)}`, options);
   await createTopics([topic]);
@@ -65,18 +69,15 @@ export async function dropTopics(topics: BusinessTopic[]): Promise<void> {
   for (const t of topics) await registry.deleteSubject(valueSubject(t.name)).catch(() => {});
 }
 
-/** Produces typed values (keyed by the topic's key field) with standard headers; returns their event ids. */
-export async function produceValues<V extends object>(
-  topic: BusinessTopic,
-  values: readonly V[],
-  partition?: number,
-): Promise<string[]> {
+/** Produces OrderStateChanged values (keyed by orderId) with standard headers; returns their event ids. */
+export async function produceStates(topic: BusinessTopic, events: readonly StateEvent[], partition?: number) {
   const sent = await withProducer((producer) =>
-    new CatalogProducer<Record<string, V>>({ producer, serde: new AvroSerde(registry), topics: [topic], schemas }).send(
-      topic.name,
-      values,
-      partition === undefined ? {} : { partition },
-    ),
+    new CatalogProducer<Record<string, StateEvent>>({
+      producer,
+      serde: new AvroSerde(registry),
+      topics: [topic],
+      schemas,
+    }).send(topic.name, events, partition === undefined ? {} : { partition }),
   );
   return sent.map((s) => s.eventId);
 }
@@ -103,10 +104,6 @@ async function withProducer<R>(use: (producer: Producer) => Promise<R>): Promise
     await producer.disconnect();
   }
 }
-
-/** Produces OrderStateChanged values; returns their event ids. */
-export const produceStates = (topic: BusinessTopic, events: StateEvent[], partition?: number) =>
-  produceValues(topic, events, partition);
 
 /**
  * Produces `count` Avro records to `topic` in sends of 10,000, each with standard headers; `value(i)` gives the
@@ -135,23 +132,46 @@ export async function produceMany<V extends object>(
 
 const quiet = pino({ level: process.env.SLUICE_TEST_LOG_LEVEL || "silent" });
 
+interface RunnerExtras {
+  ledger?: Ledger;
+  metrics?: Metrics;
+  maxValueBytes?: number;
+  maxPollIntervalMs?: number;
+  /** The same id as a stopped runner's: its restart, taking its partitions back at once. */
+  instanceId?: string;
+}
+
 /** Creates the retry tiers and DLQ of `definition`'s route, then starts a runner for it; stop it with `.stop()`. */
 export async function startRunner(
   definition: Processor,
   topics: readonly BusinessTopic[],
-  extra: {
-    ledger?: Ledger;
-    metrics?: Metrics;
-    maxValueBytes?: number;
-    maxPollIntervalMs?: number;
-    /** The same id as a stopped runner's: its restart, taking its partitions back at once. */
-    instanceId?: string;
-  } = {},
+  extra: RunnerExtras = {},
 ): Promise<ProcessorRunner> {
+  const runner = new ProcessorRunner(definition, await runnerDeps(definition, topics, extra));
+  await runner.start();
+  return runner;
+}
+
+/** Creates the DLQ of `sink`'s route, then starts a sink runner for it; stop it with `.stop()`. */
+export async function startSinkRunner(
+  sink: Sink,
+  topics: readonly BusinessTopic[],
+  extra: RunnerExtras = {},
+): Promise<SinkRunner> {
+  const runner = new SinkRunner(sink, await runnerDeps(sink, topics, extra));
+  await runner.start();
+  return runner;
+}
+
+async function runnerDeps(
+  definition: Processor | Sink,
+  topics: readonly BusinessTopic[],
+  extra: RunnerExtras,
+): Promise<RuntimeDeps> {
   const route = routeOf(definition);
   const input = topicByName(route.input, topics);
   if (input) await applyTopics(kafka, planGroupTopics(input, route.group, route.tiers, 1), { dryRun: false });
-  const runner = new ProcessorRunner(definition, {
+  return {
     kafka,
     serde: new AvroSerde(registry),
     topics,
@@ -165,9 +185,7 @@ export async function startRunner(
     sessionTimeoutMs: config.sessionTimeoutMs,
     stallAfterMs: config.stallAfterMs,
     maxValueBytes: extra.maxValueBytes,
-  });
-  await runner.start();
-  return runner;
+  };
 }
 
 export async function startDelayRouter(metrics: Metrics) {

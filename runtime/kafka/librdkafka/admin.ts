@@ -6,6 +6,11 @@ import type { Admin, NewTopic, PartitionOffsets, TopicDescription, TopicPartitio
 export interface LibrdkafkaOptions {
   brokers: string[];
   clientId: string;
+  /**
+   * The client logs nothing of its own (it logs errors to the console otherwise): for an owner that counts its
+   * failures itself, such as a log shipper, whose console may itself be shipped.
+   */
+  silent?: boolean;
 }
 
 let warningsFiltered = false;

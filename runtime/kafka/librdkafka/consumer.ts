@@ -71,6 +71,7 @@ export class LibrdkafkaConsumer implements GroupConsumer {
     this.client = kafka.consumer({
       ...BOUNDED_PREFETCH,
       ...(config.fetchWaitMaxMs === undefined ? {} : { "fetch.wait.max.ms": config.fetchWaitMaxMs }),
+      ...(config.maxBatchRecords === undefined ? {} : { "js.consumer.max.batch.size": config.maxBatchRecords }),
       ...(config.instanceId === undefined ? {} : { "group.instance.id": config.instanceId }),
       ...(config.sessionTimeoutMs === undefined ? {} : { "session.timeout.ms": config.sessionTimeoutMs }),
       // The KafkaJS layer doubles this before it reaches librdkafka, so a batch started just before the interval

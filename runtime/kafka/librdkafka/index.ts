@@ -19,7 +19,11 @@ export function librdkafkaBuild(): { version: string; features: readonly string[
 
 export function librdkafka(options: LibrdkafkaOptions): KafkaPort {
   const kafka = new KafkaJS.Kafka({
-    kafkaJS: { clientId: options.clientId, brokers: options.brokers, logLevel: KafkaJS.logLevel.ERROR },
+    kafkaJS: {
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: options.silent ? KafkaJS.logLevel.NOTHING : KafkaJS.logLevel.ERROR,
+    },
   });
   return {
     consumer: (config) => new LibrdkafkaConsumer(kafka, config),

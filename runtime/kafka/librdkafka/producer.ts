@@ -15,6 +15,8 @@ export class LibrdkafkaProducer implements Producer {
       ...(config.lingerMs === undefined ? {} : { "linger.ms": config.lingerMs }),
       ...(config.maxMessageBytes === undefined ? {} : { "message.max.bytes": config.maxMessageBytes }),
       ...(config.batchBytes === undefined ? {} : { "batch.size": config.batchBytes }),
+      ...(config.compression === undefined ? {} : { "compression.type": config.compression }),
+      ...(config.deliveryTimeoutMs === undefined ? {} : { "message.timeout.ms": config.deliveryTimeoutMs }),
       ...(config.transactionTimeoutMs === undefined
         ? {}
         : { "transaction.timeout.ms": config.transactionTimeoutMs, "socket.timeout.ms": config.transactionTimeoutMs }),
