@@ -62,7 +62,10 @@ export interface SinkDefinition<Values, T extends TopicOf<Values> = TopicOf<Valu
   group?: string;
   input: T;
   batching?: SinkBatching;
-  /** Bytes read but not yet acknowledged above which partitions pause. Default: 32 MiB. */
+  /**
+   * Bytes of values read and not yet acknowledged above which partitions wait (and records: twice maxRecords).
+   * Default: twice batching.maxBytes.
+   */
   maxInFlightBytes?: number;
   /** How long a write may take before it counts as failed. Default: 30s. */
   writeTimeout?: Duration;

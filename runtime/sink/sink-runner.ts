@@ -4,8 +4,9 @@
  * rejected for good (and records that do not decode) go to the group's DLQ first, with the reason in their
  * headers. When a write fails transiently, the partition pauses for a backoff with jitter and is read again
  * from its first unacknowledged record: nothing is dropped, nothing spins, and the write is tried for as long as
- * the failure lasts (a partition failing for `stallAfterMs` shows on /health/ready). While the bytes read but
- * not yet acknowledged exceed the bound, newly handed partitions pause until the writes catch up.
+ * the failure lasts (a partition failing for `stallAfterMs` shows on /health/ready). Backpressure: a partition
+ * whose batch would take the records read and not yet acknowledged past the bound (about two batches) is not read
+ * on until the writes ahead of it settle.
  *
  * At-least-once: a record written and not yet committed is written again after a crash, so a sink's write keys
  * what it writes by the record's event id.
@@ -33,12 +34,9 @@ import { SinkBatcher } from "./sink-batcher.ts";
 const DEFAULT_MAX_RECORDS = 1_000;
 const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 const DEFAULT_LINGER_MS = 5;
-const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 /** Partitions handed over at once: their records share batches. */
-const PARTITIONS_AT_ONCE = 8;
-/** How long a partition paused for backpressure waits at most before it is read again. */
-const BACKPRESSURE_RECHECK_MS = 1_000;
+const PARTITIONS_AT_ONCE = 12;
 
 /** A record of a handed-over batch: decoded, or the permanent reason it cannot be. */
 type Entry = { read: ReadRecord; record: SinkRecord<unknown> } | { read: ReadRecord; error: unknown };
@@ -55,10 +53,11 @@ export class SinkRunner {
   private readonly limits: TopicLimits;
   private readonly paused: PausedPartitions;
   private readonly stalls: StalledPartitions;
-  private readonly maxInFlightBytes: number;
+  /** What may be read and not yet acknowledged: about a batch being written and the next one filling. */
+  private readonly maxInFlight: { bytes: number; records: number };
   private readonly writeTimeoutMs: number;
-  private inFlightBytes = 0;
-  /** Partitions paused for backpressure: resumed when the in-flight bytes fall under the bound. */
+  private readonly inFlight = { bytes: 0, records: 0 };
+  /** Partitions held back by the bound, woken as writes settle. */
   private waiting: (() => void)[] = [];
   private producer: Producer | undefined;
   private readonly stopping = new AbortController();
@@ -94,15 +93,16 @@ export class SinkRunner {
       deps.clock,
       (records) => this.writeBatch(records),
     );
-    this.maxInFlightBytes = sink.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+    this.maxInFlight = {
+      bytes: sink.maxInFlightBytes ?? 2 * (batching.maxBytes ?? DEFAULT_MAX_BYTES),
+      records: 2 * maxRecords,
+    };
     this.writeTimeoutMs = sink.writeTimeout === undefined ? DEFAULT_WRITE_TIMEOUT_MS : toMs(sink.writeTimeout);
     this.consumer = deps.kafka.consumer({
       groupId: route.group,
       instanceId: `${route.group}.${deps.instanceId}`,
       sessionTimeoutMs: deps.sessionTimeoutMs,
       maxPollIntervalMs: deps.maxPollIntervalMs,
-      // A partition's batch can fill a write on its own.
-      maxBatchRecords: maxRecords,
       // Resolved offsets are committed in the background: a partition's resolved offset never passes a record
       // that is not acknowledged.
       autoCommit: true,
@@ -185,26 +185,38 @@ export class SinkRunner {
 
   private async onBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
     if (control.isStale()) return;
-    const bytes = batch.records.reduce((sum, r) => sum + (r.value?.length ?? 0), 0);
-    if (this.inFlightBytes > 0 && this.inFlightBytes + bytes > this.maxInFlightBytes) {
-      this.waitForCapacity(control, batch);
-      return;
+    const held = {
+      bytes: batch.records.reduce((sum, r) => sum + (r.value?.length ?? 0), 0),
+      records: batch.records.length,
+    };
+    // Backpressure: the partition is not read on while its batch waits for room (the writes ahead of it are bounded
+    // by the write timeout), so the process holds about two batches, whatever the backlog.
+    while (this.inFlight.records > 0 && this.wouldOverflow(held)) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
-    this.addInFlight(bytes);
-    let entries: Entry[];
+    this.hold(held.bytes, held.records);
+    let entries: (Entry & { outcome?: unknown })[];
     try {
       entries = await this.written(batch);
     } finally {
-      this.addInFlight(-bytes);
-      if (this.inFlightBytes <= this.maxInFlightBytes) for (const resume of this.waiting.splice(0)) resume();
+      this.hold(-held.bytes, -held.records);
+      for (const wake of this.waiting.splice(0)) wake();
     }
     if (control.isStale()) return; // revoked meanwhile: the new owner reads from the committed offset
     await this.settle(batch, entries, control);
   }
 
-  private addInFlight(bytes: number): void {
-    this.inFlightBytes += bytes;
-    this.deps.metrics.sinkInFlightBytes.set({ processor: this.route.name }, this.inFlightBytes);
+  private wouldOverflow(held: { bytes: number; records: number }): boolean {
+    return (
+      this.inFlight.bytes + held.bytes > this.maxInFlight.bytes ||
+      this.inFlight.records + held.records > this.maxInFlight.records
+    );
+  }
+
+  private hold(bytes: number, records: number): void {
+    this.inFlight.bytes += bytes;
+    this.inFlight.records += records;
+    this.deps.metrics.sinkInFlightBytes.set({ processor: this.route.name }, this.inFlight.bytes);
   }
 
   /** Decodes the batch's records and writes those that decode; each entry ends acknowledged or with an error. */
@@ -286,24 +298,6 @@ export class SinkRunner {
     const backoffMs = jittered(this.stalls.failed(where.topic, where.partition, error));
     this.log.warn({ err: error, ...kafkaFields(where), backoffMs }, message);
     this.paused.pauseUntil(control.pause, this.deps.clock.now() + backoffMs, where);
-  }
-
-  /** Pauses a partition handed over while too many bytes are in flight, until they drain (or a second passes). */
-  private waitForCapacity(control: BatchControl, where: TopicPartition): void {
-    const resume = control.pause();
-    let resumed = false;
-    const once = () => {
-      if (resumed) return;
-      resumed = true;
-      timer.cancel();
-      try {
-        resume();
-      } catch (error) {
-        this.log.debug({ err: error, ...kafkaFields(where) }, "resume after revoke");
-      }
-    };
-    const timer = this.deps.clock.after(BACKPRESSURE_RECHECK_MS, once);
-    this.waiting.push(once);
   }
 
   /** One batch to the external system, within the write timeout; each record's outcome in order. */
