@@ -21,7 +21,9 @@ if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
 fi
 mkdir -p .sluice/run .sluice/logs
 # Short deadlines so the demo shows them: unpaid orders are cancelled after 10s; the flaky mail server refuses once.
+# The processors' own logs are shipped too (as service "sluice"), so they are searchable beside the shop's.
 SLUICE_ORDER_TIMEOUT="${SLUICE_ORDER_TIMEOUT:-10s}" SLUICE_FLAKY_EMAIL_ATTEMPTS=1 \
+  SLUICE_SHIP_LOGS_AS="${SLUICE_SHIP_LOGS_AS:-sluice}" \
   nohup node ops/cli/sluice.ts run --all --port "$PORT" >>"$LOG_FILE" 2>&1 &
 echo $! >"$PID_FILE"
 echo "[run] processors starting (pid $(cat "$PID_FILE"), log $LOG_FILE)"
@@ -31,9 +33,12 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
-echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, delay router"
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, log-sink, delay router"
 
 node ops/demo/demo-traffic.ts
+echo
+echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch =="
+node ops/demo/demo-logs.ts
 echo "[run] waiting 15s: the payment deadline (10s) passes and the flaky email's retry tier (5s) comes due"
 sleep 15
 
@@ -54,6 +59,9 @@ $(sluice stack status)
   tail a topic      npx sluice tail orders.state --from-beginning
   the DLQ of a group npx sluice tail orders.state.order-state.dlq --from-beginning
   the catalog       npx sluice topics list
+  search the logs   curl -s '${ELASTICSEARCH_URL:-http://127.0.0.1:9200}/logs-*/_search?q=log.level:error&size=3&pretty'
+                    (Kibana, with Docker: docker compose -f ops/compose.yaml up -d kibana; http://127.0.0.1:5601)
+  ship a log file   npx sluice logs ship --service my-app /var/log/my-app.log
   schemas           curl -s ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}/subjects
   stack logs        $SLUICE_ROOT/.sluice/logs/
   stop              kill $(cat "$PID_FILE"); npx sluice stack down

@@ -4,6 +4,8 @@
  * Stack traces are for SLUICE_DEBUG=1 only.
  */
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
+import { kibanaCommand } from "./commands/kibana.ts";
+import { logsCommand } from "./commands/logs.ts";
 import { runCommand } from "./commands/run.ts";
 import { schemasCommand } from "./commands/schemas.ts";
 import { stackCommand } from "./commands/stack.ts";
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, Command> = {
   schemas: schemasCommand,
   tail: tailCommand,
   run: runCommand,
+  logs: logsCommand,
+  kibana: kibanaCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -27,7 +31,12 @@ const USAGE = `usage: sluice <command>
                                         register schemas after a compatibility check; gate CI on compatibility
   tail <topic> [--from-beginning] [--max N]
                                         print decoded records as JSON lines
-  run <processor...> | --all [--port N] run processors (and the delay router) until SIGTERM; /metrics, /health`;
+  run <processor|sink...> | --all [--port N]
+                                        run processors and sinks (and the delay router) until SIGTERM; /metrics, /health
+  logs ship --service NAME [FILE...] [--checkpoint FILE]
+                                        ship log lines to logs.app: follow files (rotation aware, checkpointed) or stdin
+  logs prune --older-than 7d            delete the daily log indices past the retention
+  kibana import                         import the logs data view, saved search and dashboard into KIBANA_URL`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -11,6 +11,7 @@
  *   client_relay_rps            the same loop on the runtime's own client (@confluentinc/kafka-javascript), as the
  *                               runtime configures it: what the client allows before any Avro or handler runs
  *   java_ceiling_rps            Kafka's ProducerPerformance and ConsumerPerformance, the slower of the two
+ *   sinks                       the Elasticsearch sink and the log shipper (bench-sinks.ts); `--only sinks` alone
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -31,6 +32,8 @@ import { consumeUntil, kafka } from "../support/kafka.ts";
 import { createTopics, dropTopics, produceMany, registry, schemas } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
 import { BENCH_ROUNDS, benchProcessors, benchTopics, isFailingKey } from "./bench-processors.ts";
+import { benchSinks, type SinkFigures } from "./bench-sinks.ts";
+import { cpuMs } from "./cpu.ts";
 
 const N = Number(process.env.BENCH_RECORDS || 200_000);
 const json = process.argv.includes("--json");
@@ -136,12 +139,6 @@ const processorEnv = (name: string, round = 0) => ({
 });
 
 /** CPU time (user and system) a process has used, in milliseconds (Linux clock ticks are 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 interface Run {
   rps: number;
   rssMb: number;
@@ -366,6 +363,15 @@ async function main(): Promise<void> {
   const health = await Promise.all(stackComponents().map((c) => c.probe()));
   if (!health.every((h) => h.healthy))
     throw new Error("the local stack is not healthy: run `npx sluice stack up` first");
+  if (process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "sinks") {
+    try {
+      const sinks = await benchSinks(drainRate, log);
+      console.log(json ? JSON.stringify({ sinks }) : sinkTable(sinks));
+    } finally {
+      await admin?.disconnect();
+    }
+    return;
+  }
   const rounds = Array.from({ length: BENCH_ROUNDS }, (_, round) => benchProcessors(id, round)).flat();
   await createTopics(topics, rounds);
   try {
@@ -421,6 +427,7 @@ async function main(): Promise<void> {
     const delay = await delayLateness();
     log(`  delays: ${delay.count} delivered, p99 lateness ${delay.p99} ms, ${delay.early} early`);
 
+    const sinks = await benchSinks(drainRate, log);
     const javaCeilingRps = Math.min(java.producer, java.consumer);
     const figures = {
       records: N,
@@ -445,6 +452,7 @@ async function main(): Promise<void> {
         alo_vs_java_ceiling: Number((alo.rps / javaCeilingRps).toFixed(2)),
         eos_vs_alo: Number((eos.rps / alo.rps).toFixed(2)),
       },
+      sinks,
     };
     if (json) console.log(JSON.stringify(figures));
     else {
@@ -474,11 +482,21 @@ async function main(): Promise<void> {
         `client_relay_rps         ${figures.client_relay_rps} (alo is ${figures.ratios.alo_vs_client_relay}× of it)`,
       );
       console.log(`java_ceiling_rps         ${figures.java_ceiling_rps}`);
+      console.log(sinkTable(sinks));
     }
   } finally {
     await admin?.disconnect();
     await dropTopics(topics).catch(() => {});
   }
+}
+
+function sinkTable(sinks: SinkFigures): string {
+  const ratio = sinks.ratios.es_sink_vs_raw_bulk;
+  return [
+    `${`es_sink_rps              ${sinks.es_sink_rps}`.padEnd(35)}≥ 0.9 × es_raw_bulk_rps (${ratio}×: ${ratio >= 0.9 ? "meets" : "MISSES"})`,
+    `es_raw_bulk_rps          ${sinks.es_raw_bulk_rps}`,
+    `shipper_rps              ${sinks.shipper_rps}`,
+  ].join("\n");
 }
 
 main().then(

@@ -1,12 +1,16 @@
 /**
- * `sluice run <processor...>`: runs processors in this process until SIGTERM or SIGINT. `--module <file>` adds
- * a team's own processors: a module exporting `processors` (definitions) and optionally `topics` (catalog
- * entries for topics it declares itself).
+ * `sluice run <processor or sink...>`: runs processors and sinks (connectors) in this process until SIGTERM or
+ * SIGINT. `--module <file>` adds a team's own: a module exporting `processors` (processor and sink definitions)
+ * and optionally `topics` (catalog entries for topics it declares itself).
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { LogShipper } from "../../../connectors/log-shipper/log-shipper.ts";
+import { CONNECTORS } from "../../../connectors/registry.ts";
+import { connectorSettings } from "../../../connectors/settings.ts";
 import { MIGRATIONS, PROCESSORS } from "../../../processors/registry.ts";
-import { type Processor, ProcessorHost, runtimeConfig } from "../../../runtime/index.ts";
+import { domainSettings } from "../../../processors/settings.ts";
+import { isSink, type Processor, ProcessorHost, runtimeConfig, type Sink } from "../../../runtime/index.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
@@ -16,11 +20,13 @@ import { parse, positiveInteger } from "../args.ts";
 const DRAIN_MS = 30_000;
 
 /**
- * Old-generation heap of a `sluice run` process, MB, unless SLUICE_HEAP_MB says: a base, and room for each consumer
- * (every processor's, and the delay router's) to hold its next few thousand records.
+ * Old-generation heap of a `sluice run` process, MB, unless SLUICE_HEAP_MB says: a base, room for each consumer
+ * (every processor's, and the delay router's) to hold its next few thousand records, and more for each sink.
  */
 const HEAP_BASE_MB = 64;
 const HEAP_PER_CONSUMER_MB = 32;
+/** A sink holds about two batches of decoded records and their request bodies: a few MB, allocated quickly. */
+const HEAP_PER_SINK_MB = 96;
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse("run", args, {
@@ -29,25 +35,33 @@ export async function runCommand(args: string[]): Promise<number> {
     module: { type: "string" },
   });
   const extra = values.module ? await loadModule(values.module) : { processors: [], topics: [] };
-  const known = [...PROCESSORS, ...extra.processors];
+  const known = [...PROCESSORS, ...CONNECTORS, ...extra.processors];
   const list = known.map((p) => p.name).join(", ");
   const names = values.all ? known.map((p) => p.name) : positionals;
-  if (names.length === 0) throw new UsageError(`run: which processors? (${list}, or --all)`);
+  if (names.length === 0) throw new UsageError(`run: which processors or sinks? (${list}, or --all)`);
   const definitions = names.map((name) => {
     const definition = known.find((p) => p.name === name);
-    if (!definition) throw new UsageError(`run: unknown processor '${name}' (${list})`);
+    if (!definition) throw new UsageError(`run: unknown processor or sink '${name}' (${list})`);
     return definition;
   });
   const config = runtimeConfig();
-  boundHeap(config.heapMb ?? HEAP_BASE_MB + HEAP_PER_CONSUMER_MB * (definitions.length + 1));
+  domainSettings();
+  const { shipLogsAs } = connectorSettings();
+  const sinks = definitions.filter(isSink).length;
+  boundHeap(
+    config.heapMb ?? HEAP_BASE_MB + HEAP_PER_CONSUMER_MB * (definitions.length - sinks + 1) + HEAP_PER_SINK_MB * sinks,
+  );
   const port = positiveInteger("run", "--port", values.port) ?? config.httpPort;
   const host = new ProcessorHost();
+  // Sluice's own logs, searchable with every other service's when asked for.
+  const shipper = shipLogsAs ? new LogShipper({ service: shipLogsAs }) : undefined;
   await host.start(definitions, {
     config,
     port,
     topics: [...TOPICS, ...extra.topics],
     schemas: loadSchemaFiles(config.schemasDir),
     migrations: [MIGRATIONS],
+    ...(shipper ? { logTo: shipper } : {}),
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -60,6 +74,7 @@ export async function runCommand(args: string[]): Promise<number> {
   ]);
   if (!drained)
     host.log.error(`did not drain within ${DRAIN_MS / 1000}s; exiting anyway (uncommitted work is redelivered)`);
+  await shipper?.close();
   return drained ? 0 : 1;
 }
 
@@ -85,7 +100,7 @@ function boundHeap(heapMb: number): void {
   );
 }
 
-async function loadModule(file: string): Promise<{ processors: Processor[]; topics: BusinessTopic[] }> {
+async function loadModule(file: string): Promise<{ processors: (Processor | Sink)[]; topics: BusinessTopic[] }> {
   let loaded: { processors?: unknown; topics?: unknown };
   try {
     loaded = await import(pathToFileURL(path.resolve(file)).href);
@@ -94,7 +109,7 @@ async function loadModule(file: string): Promise<{ processors: Processor[]; topi
   }
   if (!Array.isArray(loaded.processors)) throw new UsageError(`run: --module ${file} exports no 'processors' array`);
   return {
-    processors: loaded.processors as Processor[],
+    processors: loaded.processors as (Processor | Sink)[],
     topics: Array.isArray(loaded.topics) ? (loaded.topics as BusinessTopic[]) : [],
   };
 }

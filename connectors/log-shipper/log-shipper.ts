@@ -1,0 +1,143 @@
+/**
+ * Ships a Node service's log lines to `logs.app`, keyed by service, as Avro `LogEvent`s, compressed. A pino
+ * destination: `pino(options, pino.multistream([{ stream: process.stdout }, { stream: shipper }]))`.
+ *
+ * It never blocks or crashes the service: `write` only queues the line (a bounded queue: a line that finds it
+ * full is dropped and counted), and a background loop sends the queue in batches. When Kafka is slow or down the
+ * loop retries the same batch with a backoff while the queue fills and then drops; when Kafka is back it drains.
+ * `close` flushes what is queued within a deadline, and counts what it could not send as dropped.
+ */
+import { hostname } from "node:os";
+import {
+  AvroSerde,
+  CatalogProducer,
+  type KafkaPort,
+  librdkafka,
+  type Producer,
+  runtimeConfig,
+} from "../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
+import { loadSchemaFiles } from "../../schemas/schema-files.ts";
+import type { TopicValues } from "../../schemas/types.generated.ts";
+import { TOPICS } from "../../topics/catalog.ts";
+import { logEventOf } from "./log-line.ts";
+
+export interface LogShipperOptions {
+  /** The service the lines belong to: the records' key and `service.name` in Elasticsearch. */
+  service: string;
+  /** Default: the configured cluster (KAFKA_BROKERS). */
+  kafka?: KafkaPort;
+  /** Default: the configured registry (SCHEMA_REGISTRY_URL). */
+  serde?: AvroSerde;
+  /** Lines queued at most; more are dropped and counted. Default: 10,000. */
+  maxQueuedLines?: number;
+  /** Lines per request at most. Default: 500. */
+  batchLines?: number;
+}
+
+export interface ShipperStats {
+  shipped: number;
+  dropped: number;
+  queued: number;
+  /** Sends that failed (each retried). */
+  failedSends: number;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+/** A record not acknowledged within this fails its send, which is then retried: Kafka down never hangs the loop. */
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export class LogShipper {
+  private readonly service: string;
+  private readonly host = hostname();
+  private readonly maxQueued: number;
+  private readonly batchLines: number;
+  private readonly producer: Producer;
+  private readonly events: CatalogProducer<TopicValues>;
+  private queue: { line: string; at: number }[] = [];
+  private readonly counts = { shipped: 0, dropped: 0, failedSends: 0 };
+  private wake: (() => void) | undefined;
+  private closing = false;
+  private readonly pumping: Promise<void>;
+
+  constructor(options: LogShipperOptions) {
+    const config = runtimeConfig();
+    this.service = options.service;
+    this.maxQueued = options.maxQueuedLines ?? 10_000;
+    this.batchLines = options.batchLines ?? 500;
+    const kafka =
+      options.kafka ??
+      librdkafka({ brokers: config.kafkaBrokers, clientId: `log-shipper-${this.service}`, silent: true });
+    this.producer = kafka.producer({ lingerMs: 20, compression: "lz4", deliveryTimeoutMs: DELIVERY_TIMEOUT_MS });
+    this.events = new CatalogProducer<TopicValues>({
+      producer: this.producer,
+      serde: options.serde ?? new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
+      topics: TOPICS,
+      schemas: loadSchemaFiles(config.schemasDir),
+    });
+    this.pumping = this.pump();
+  }
+
+  /** Queues the lines of `chunk` (pino writes one line at a time); never throws, never waits. */
+  write(chunk: string): boolean {
+    const at = Date.now();
+    for (const line of chunk.split("\n")) {
+      if (line.trim() === "") continue;
+      if (this.closing || this.queue.length >= this.maxQueued) this.counts.dropped++;
+      else this.queue.push({ line, at });
+    }
+    this.wake?.();
+    return true;
+  }
+
+  stats(): ShipperStats {
+    return { ...this.counts, queued: this.queue.length };
+  }
+
+  /** Sends what is queued, within `deadlineMs`; what is left then is dropped (and counted). */
+  async close(deadlineMs = 5_000): Promise<ShipperStats> {
+    this.closing = true;
+    this.wake?.();
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
+    await Promise.race([this.pumping, deadline]);
+    this.counts.dropped += this.queue.length;
+    this.queue = [];
+    await Promise.race([this.producer.disconnect().catch(() => {}), deadline]);
+    return this.stats();
+  }
+
+  private async pump(): Promise<void> {
+    let connected = false;
+    for (let failures = 0; ; ) {
+      if (this.queue.length === 0) {
+        if (this.closing) return;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.queue.slice(0, this.batchLines);
+      try {
+        if (!connected) await this.producer.connect();
+        connected = true;
+        const events = batch.map(({ line, at }) =>
+          logEventOf(line, { service: this.service, host: this.host, now: at }),
+        );
+        await this.events.send("logs.app", events);
+        this.queue.splice(0, batch.length);
+        this.counts.shipped += batch.length;
+        failures = 0;
+      } catch {
+        // Kafka or the registry is down or slow: the same batch again after a backoff, the queue filling meanwhile.
+        this.counts.failedSends++;
+        failures++;
+        await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

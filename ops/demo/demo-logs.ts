@@ -1,0 +1,51 @@
+/**
+ * The log pipeline in the demo: a web shop service logs a burst through the log shipper (one in twenty lines an
+ * error with its HTTP status), and the log sink indexes them into the day's Elasticsearch index. Prints what was
+ * shipped and, once indexed, what Elasticsearch finds for the service.
+ */
+import { randomUUID } from "node:crypto";
+import { ecsFormat } from "@elastic/ecs-pino-format";
+import pino from "pino";
+import { LOG_INDEX_PATTERN, logIndexOf } from "../../connectors/elasticsearch/log-document.ts";
+import { elasticsearchClient } from "../../connectors/elasticsearch/log-sink.ts";
+import { LogShipper } from "../../connectors/log-shipper/log-shipper.ts";
+import { integerVar } from "../../runtime/index.ts";
+
+const LINES = integerVar(process.env, "SLUICE_DEMO_LOG_LINES", 2_000);
+const service = `shop-web-${randomUUID().slice(0, 4)}`;
+const shipper = new LogShipper({ service });
+const log = pino({ ...ecsFormat(), name: "http" }, shipper);
+for (let i = 0; i < LINES; i++) {
+  const path = `/cart/${i % 50}`;
+  if (i % 20 === 0) {
+    log.error(
+      { "http.response.status_code": 502, "url.path": path, "trace.id": randomUUID() },
+      "payment gateway timed out",
+    );
+  } else {
+    log.info({ "http.response.status_code": 200, "url.path": path }, "request served");
+  }
+}
+const shipped = await shipper.close(30_000);
+console.log(
+  `[logs] ${service} logged ${LINES} lines: ${shipped.shipped} shipped to logs.app, ${shipped.dropped} dropped`,
+);
+
+const es = elasticsearchClient();
+const query = { term: { "service.name": service } };
+let found = 0;
+for (let waited = 0; waited < 60_000 && found < shipped.shipped; waited += 500) {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await es.indices.refresh({ index: LOG_INDEX_PATTERN, allow_no_indices: true });
+  found = (await es.count({ index: LOG_INDEX_PATTERN, allow_no_indices: true, query })).count;
+}
+const errors = await es.count({
+  index: LOG_INDEX_PATTERN,
+  query: { bool: { filter: [query, { term: { "log.level": "error" } }] } },
+});
+await es.close();
+console.log(`[logs] Elasticsearch ${logIndexOf(Date.now())}: ${found} documents of ${service}, ${errors.count} errors`);
+if (found < shipped.shipped) {
+  console.log("[logs] not all indexed yet: is the log-sink running? see .sluice/logs/processors.log");
+  process.exitCode = 1;
+}
