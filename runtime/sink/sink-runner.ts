@@ -35,6 +35,8 @@ const DEFAULT_MAX_RECORDS = 1_000;
 const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 const DEFAULT_LINGER_MS = 5;
 const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+/** The most records of one partition handed over at once (as many as a processor gets). */
+const PARTITION_BATCH_RECORDS = 500;
 /** Partitions handed over at once: their records share batches. */
 const PARTITIONS_AT_ONCE = 12;
 
@@ -103,6 +105,8 @@ export class SinkRunner {
       instanceId: `${route.group}.${deps.instanceId}`,
       sessionTimeoutMs: deps.sessionTimeoutMs,
       maxPollIntervalMs: deps.maxPollIntervalMs,
+      // A partition's batch is never larger than a write's, so a batch let through alone stays within the bound.
+      maxBatchRecords: Math.min(maxRecords, PARTITION_BATCH_RECORDS),
       // Resolved offsets are committed in the background: a partition's resolved offset never passes a record
       // that is not acknowledged.
       autoCommit: true,
