@@ -1,5 +1,14 @@
-/** Every connector of the reference domain that `sluice run` can run by name. */
-import type { Sink } from "../runtime/index.ts";
+/** Every connector of the reference domain that `sluice run` can run by name, and their tables. */
+import type { Processor, Sink } from "../runtime/index.ts";
+import { ALERTING_MIGRATIONS, alertRuleProcessors } from "./alerting/alert-rules.ts";
+import { alertSink } from "./alerting/alert-sink.ts";
+import { defaultRules } from "./alerting/default-rules.ts";
 import { logSink } from "./elasticsearch/log-sink.ts";
 
-export const CONNECTORS: readonly Sink[] = [logSink()];
+/** Built on first use: the rules read their settings from the environment. */
+export function connectors(): (Processor | Sink)[] {
+  return [logSink(), ...alertRuleProcessors(defaultRules()), alertSink()];
+}
+
+/** The SQL migrations of the connectors' tables. */
+export const CONNECTOR_MIGRATIONS = [ALERTING_MIGRATIONS];

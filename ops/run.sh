@@ -8,18 +8,28 @@ cd "$SLUICE_ROOT"
 sluice() { node ops/cli/sluice.ts "$@"; }
 PORT="${SLUICE_HTTP_PORT:-9400}"
 PID_FILE=.sluice/run/processors.pid
+WEBHOOK_PID_FILE=.sluice/run/webhook.pid
 LOG_FILE=.sluice/logs/processors.log
 
 sluice stack up
 sluice topics apply
 sluice schemas register
 
-# One processor host for the demo: replace the one a previous run left.
-if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-  kill -TERM "$(cat "$PID_FILE")"
-  while kill -0 "$(cat "$PID_FILE")" 2>/dev/null; do sleep 0.2; done
-fi
+# One processor host and one webhook receiver for the demo: replace those a previous run left.
+for pid_file in "$PID_FILE" "$WEBHOOK_PID_FILE"; do
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    kill -TERM "$(cat "$pid_file")"
+    while kill -0 "$(cat "$pid_file")" 2>/dev/null; do sleep 0.2; done
+  fi
+done
 mkdir -p .sluice/run .sluice/logs
+
+# The alert sink delivers to a local webhook receiver, signed with a key made for this machine.
+[ -s .sluice/run/webhook-secret ] || (umask 077 && head -c 24 /dev/urandom | base64 >.sluice/run/webhook-secret)
+export ALERT_WEBHOOK_SECRET="${ALERT_WEBHOOK_SECRET:-$(cat .sluice/run/webhook-secret)}"
+export ALERT_WEBHOOK_URL="${ALERT_WEBHOOK_URL:-http://127.0.0.1:9480/alerts}"
+nohup node ops/demo/demo-webhook.ts >>.sluice/logs/webhook.log 2>&1 &
+echo $! >"$WEBHOOK_PID_FILE"
 # Short deadlines so the demo shows them: unpaid orders are cancelled after 10s; the flaky mail server refuses once.
 # The processors' own logs are shipped too (as service "sluice"), so they are searchable beside the shop's.
 SLUICE_ORDER_TIMEOUT="${SLUICE_ORDER_TIMEOUT:-10s}" SLUICE_FLAKY_EMAIL_ATTEMPTS=1 \
@@ -33,11 +43,11 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
-echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, log-sink, delay router"
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, log-sink, alert-rules, alert-rules-checks, alert-sink, delay router"
 
 node ops/demo/demo-traffic.ts
 echo
-echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch =="
+echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch; alert-rules -> alerts -> alert-sink -> webhook =="
 node ops/demo/demo-logs.ts
 echo "[run] waiting 15s: the payment deadline (10s) passes and the flaky email's retry tier (5s) comes due"
 sleep 15
@@ -62,8 +72,9 @@ $(sluice stack status)
   search the logs   curl -s '${ELASTICSEARCH_URL:-http://127.0.0.1:9200}/logs-*/_search?q=log.level:error&size=3&pretty'
                     (Kibana, with Docker: docker compose -f ops/compose.yaml up -d kibana; http://127.0.0.1:5601)
   ship a log file   npx sluice logs ship --service my-app /var/log/my-app.log
+  alerts received   $SLUICE_ROOT/.sluice/logs/alerts-received.jsonl (the demo's webhook, pid $(cat "$WEBHOOK_PID_FILE"))
   schemas           curl -s ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}/subjects
   stack logs        $SLUICE_ROOT/.sluice/logs/
-  stop              kill $(cat "$PID_FILE"); npx sluice stack down
+  stop              kill $(cat "$PID_FILE") $(cat "$WEBHOOK_PID_FILE"); npx sluice stack down
   (npx needs Node 24 on PATH: source ops/toolchain/env.sh)
 TXT

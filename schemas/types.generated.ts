@@ -12,6 +12,14 @@ export interface Alert {
 
 export type Severity = "INFO" | "WARNING" | "CRITICAL";
 
+/** A rule's timer: the alerting rules look at one (rule, key) again when it is due. Keyed by checkId. */
+export interface AlertCheck {
+  checkId: string;
+  rule: string;
+  key: string;
+  dueAt: bigint;
+}
+
 /** A configuration entry broadcast to every service; compacted, keyed by key. A null value removes the entry. */
 export interface ConfigUpdated {
   key: string;
@@ -153,6 +161,7 @@ export interface TopicValues {
   "config.updates": ConfigUpdated;
   "logs.app": LogEvent;
   "alerts": Alert;
+  "alerts.checks": AlertCheck;
 }
 
 export type TopicName = keyof TopicValues;

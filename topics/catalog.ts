@@ -102,4 +102,11 @@ export const TOPICS: readonly BusinessTopic[] = [
     valueSchema: "sluice.alerts.Alert",
     retention: "30d",
   }),
+  topic({
+    name: "alerts.checks",
+    partitions: 3,
+    key: "checkId",
+    valueSchema: "sluice.alerts.AlertCheck",
+    retention: "7d",
+  }),
 ];

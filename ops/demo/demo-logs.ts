@@ -1,15 +1,18 @@
 /**
  * The log pipeline in the demo: a web shop service logs a burst through the log shipper (one in twenty lines an
  * error with its HTTP status), and the log sink indexes them into the day's Elasticsearch index. Prints what was
- * shipped and, once indexed, what Elasticsearch finds for the service.
+ * shipped, what Elasticsearch finds for the service once indexed, and the alert its errors raised, as the demo's
+ * webhook receiver got it.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { ecsFormat } from "@elastic/ecs-pino-format";
 import pino from "pino";
 import { LOG_INDEX_PATTERN, logIndexOf } from "../../connectors/elasticsearch/log-document.ts";
 import { elasticsearchClient } from "../../connectors/elasticsearch/log-sink.ts";
 import { LogShipper } from "../../connectors/log-shipper/log-shipper.ts";
 import { integerVar } from "../../runtime/index.ts";
+import { RECEIVED } from "./demo-webhook-file.ts";
 
 const LINES = integerVar(process.env, "SLUICE_DEMO_LOG_LINES", 2_000);
 const service = `shop-web-${randomUUID().slice(0, 4)}`;
@@ -47,5 +50,24 @@ await es.close();
 console.log(`[logs] Elasticsearch ${logIndexOf(Date.now())}: ${found} documents of ${service}, ${errors.count} errors`);
 if (found < shipped.shipped) {
   console.log("[logs] not all indexed yet: is the log-sink running? see .sluice/logs/processors.log");
+  process.exitCode = 1;
+}
+
+// Its errors pass the errors-per-service rule: the alert reaches the demo's webhook receiver.
+let delivered: { alert: { alertId: string; severity: string; summary: string } } | undefined;
+for (let waited = 0; waited < 60_000 && !delivered; waited += 500) {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const lines = existsSync(RECEIVED) ? readFileSync(RECEIVED, "utf8").trim().split("\n") : [];
+  delivered = lines
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .find((r) => r.alert.source === service && r.alert.details.status === "firing");
+}
+if (delivered) {
+  console.log(
+    `[alerts] delivered to the webhook: [${delivered.alert.severity}] ${delivered.alert.summary} (${delivered.alert.alertId})`,
+  );
+} else {
+  console.log("[alerts] no alert reached the webhook within 60s: see .sluice/logs/processors.log");
   process.exitCode = 1;
 }

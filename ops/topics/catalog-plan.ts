@@ -1,13 +1,13 @@
 /**
- * The reference domain's topic plan: its catalog, its processors' retry tiers and DLQs, its sinks' DLQs, the
- * delay tiers.
+ * The reference domain's topic plan: its catalog, its processors' and connectors' retry tiers and DLQs, the delay
+ * tiers.
  */
-import { CONNECTORS } from "../../connectors/registry.ts";
+import { connectors } from "../../connectors/registry.ts";
 import { PROCESSORS } from "../../processors/registry.ts";
 import { runtimeConfig, topicPlan } from "../../runtime/index.ts";
 import { TOPICS } from "../../topics/catalog.ts";
 import type { TopicPlan } from "../../topics/topic.ts";
 
 export function catalogPlan(): TopicPlan[] {
-  return topicPlan(TOPICS, [...PROCESSORS, ...CONNECTORS], runtimeConfig().replicationFactor);
+  return topicPlan(TOPICS, [...PROCESSORS, ...connectors()], runtimeConfig().replicationFactor);
 }

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { LogShipper } from "../../../connectors/log-shipper/log-shipper.ts";
-import { CONNECTORS } from "../../../connectors/registry.ts";
+import { CONNECTOR_MIGRATIONS, connectors } from "../../../connectors/registry.ts";
 import { connectorSettings } from "../../../connectors/settings.ts";
 import { MIGRATIONS, PROCESSORS } from "../../../processors/registry.ts";
 import { domainSettings } from "../../../processors/settings.ts";
@@ -35,7 +35,7 @@ export async function runCommand(args: string[]): Promise<number> {
     module: { type: "string" },
   });
   const extra = values.module ? await loadModule(values.module) : { processors: [], topics: [] };
-  const known = [...PROCESSORS, ...CONNECTORS, ...extra.processors];
+  const known = [...PROCESSORS, ...connectors(), ...extra.processors];
   const list = known.map((p) => p.name).join(", ");
   const names = values.all ? known.map((p) => p.name) : positionals;
   if (names.length === 0) throw new UsageError(`run: which processors or sinks? (${list}, or --all)`);
@@ -60,7 +60,7 @@ export async function runCommand(args: string[]): Promise<number> {
     port,
     topics: [...TOPICS, ...extra.topics],
     schemas: loadSchemaFiles(config.schemasDir),
-    migrations: [MIGRATIONS],
+    migrations: [MIGRATIONS, ...CONNECTOR_MIGRATIONS],
     ...(shipper ? { logTo: shipper } : {}),
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
