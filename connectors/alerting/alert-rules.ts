@@ -2,8 +2,10 @@
  * The alerting rules at work: `alert-rules` reads logs.app and `alert-rules-checks` reads the rules' timers
  * (alerts.checks, scheduled through the delay tiers). Each record's effect on the rules' state (PostgreSQL,
  * alert_rule_state) is made once, in the ledger's transaction (ctx.once keyed by its event id), and remembered
- * with the alerts and checks it raised; those are then sent, and sent again with the same ids if the record is
- * redelivered. So a restart neither forgets a firing alert nor fires it twice: the alert sink delivers each id once.
+ * with the alerts and checks it raised; those are sent in the record's Kafka transaction (exactly-once). If that
+ * transaction aborts after the state committed, the redelivered record finds its result remembered and sends
+ * the same alerts, with the same ids, in the next one. So a restart neither forgets a firing alert nor fires it
+ * twice.
  */
 import path from "node:path";
 import type pg from "pg";
@@ -36,6 +38,7 @@ export function alertRuleProcessors(rules: readonly AlertRule[], options: AlertR
     name,
     input: "logs.app",
     outputs: ["alerts", "alerts.checks"],
+    delivery: "exactly-once",
     ledger: "postgres",
     async handler({ value: event, headers }, ctx) {
       const matching = rules.filter((rule) => rule.match(event));
@@ -59,6 +62,7 @@ export function alertRuleProcessors(rules: readonly AlertRule[], options: AlertR
     name: `${name}-checks`,
     input: "alerts.checks",
     outputs: ["alerts", "alerts.checks"],
+    delivery: "exactly-once",
     ledger: "postgres",
     async handler({ value: check, headers }, ctx) {
       const rule = byName.get(check.rule);

@@ -60,7 +60,7 @@ export class SinkRunner {
   private readonly writeTimeoutMs: number;
   private readonly inFlight = { bytes: 0, records: 0 };
   /** Partitions held back by the bound, woken as writes settle. */
-  private waiting: (() => void)[] = [];
+  private readonly waiting: (() => void)[] = [];
   private producer: Producer | undefined;
   private readonly stopping = new AbortController();
   private running = false;
