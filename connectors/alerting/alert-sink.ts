@@ -13,7 +13,7 @@ import { emailReceiver, type Receiver, webhookReceiver } from "./receivers.ts";
 let configured: readonly Receiver[] | undefined;
 
 /** The receivers the environment configures (ALERT_WEBHOOK_URL, ALERT_SMTP_URL), built once. */
-export function configuredReceivers(): readonly Receiver[] {
+function configuredReceivers(): readonly Receiver[] {
   if (!configured) {
     const { alertWebhook, alertEmail } = connectorSettings();
     configured = [

@@ -20,7 +20,7 @@ const TYPED_FIELDS = {
 
 export const TYPED_ECS_FIELDS: ReadonlySet<string> = new Set(Object.keys(TYPED_FIELDS));
 
-export const LOG_TEMPLATE_NAME = "sluice-logs";
+const LOG_TEMPLATE_NAME = "sluice-logs";
 
 export function logIndexTemplate(pattern: string, replicas: number) {
   return {
