@@ -152,6 +152,31 @@ describe("log pipeline", () => {
     expect(new Set(ids).size).toBe(total);
   }, 240_000);
 
+  it("ships sluice run's own logs when SLUICE_SHIP_LOGS_AS names it", async () => {
+    const service = `sluice-${randomUUID().slice(0, 8)}`;
+    runners.push(await startSinkRunner(logSink({ name: `log-sink-${service}` }), TOPICS));
+    const topic = await logTopic("own-logs", 1);
+    const host = startSluiceRun(["--module", "test/support/log-sink-module.ts", `log-sink-${service}-own`], {
+      TEST_LOG_TOPIC: topic.name,
+      TEST_LOG_SINK: `log-sink-${service}-own`,
+      SLUICE_SHIP_LOGS_AS: service,
+      SLUICE_LOG_LEVEL: "info",
+    });
+    await host.ready();
+    await host.stop();
+    const running = { bool: { filter: [byService(service), { match_phrase: { message: "sluice is running" } }] } };
+    expect(await eventually(async () => (await countLogs(running)) === 1, 30_000)).toBe(true);
+    // What it logged while stopping was flushed on the way out.
+    expect(
+      await eventually(
+        async () =>
+          (await countLogs({ bool: { filter: [byService(service), { match_phrase: { message: "draining" } }] } })) ===
+          1,
+        30_000,
+      ),
+    ).toBe(true);
+  });
+
   it("keeps a service serving when Kafka is down: log lines are dropped and counted, never waited for", async () => {
     const shipper = new LogShipper({
       service: "no-kafka",
