@@ -58,6 +58,8 @@ export class LogShipper {
   private readonly counts = { shipped: 0, dropped: 0, failedSends: 0 };
   private wake: (() => void) | undefined;
   private closing = false;
+  /** close() has returned: its counts are final, whatever a send still in flight does. */
+  private closed = false;
   private readonly pumping: Promise<void>;
 
   constructor(options: LogShipperOptions) {
@@ -94,7 +96,10 @@ export class LogShipper {
     return { ...this.counts, queued: this.queue.length };
   }
 
-  /** Sends what is queued, within `deadlineMs`; what is left then is dropped (and counted). */
+  /**
+   * Sends what is queued, within `deadlineMs`; a line Kafka has not acknowledged by then counts as dropped (even
+   * if a send in flight still delivers it).
+   */
   async close(deadlineMs = 5_000): Promise<ShipperStats> {
     this.closing = true;
     this.wake?.();
@@ -102,6 +107,7 @@ export class LogShipper {
     await Promise.race([this.pumping, deadline]);
     this.counts.dropped += this.queue.length;
     this.queue = [];
+    this.closed = true;
     await Promise.race([this.producer.disconnect().catch(() => {}), deadline]);
     return this.stats();
   }
@@ -125,11 +131,13 @@ export class LogShipper {
           logEventOf(line, { service: this.service, host: this.host, now: at }),
         );
         await this.events.send("logs.app", events);
+        if (this.closed) return;
         this.queue.splice(0, batch.length);
         this.counts.shipped += batch.length;
         failures = 0;
       } catch {
         // Kafka or the registry is down or slow: the same batch again after a backoff, the queue filling meanwhile.
+        if (this.closed) return;
         this.counts.failedSends++;
         failures++;
         await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));
