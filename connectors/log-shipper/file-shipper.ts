@@ -14,21 +14,10 @@ import type { FileHandle } from "node:fs/promises";
 import { open, readdir, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import {
-  AvroSerde,
-  CatalogProducer,
-  childEventId,
-  type KafkaPort,
-  librdkafka,
-  type Producer,
-  runtimeConfig,
-} from "../../runtime/index.ts";
-import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
-import { loadSchemaFiles } from "../../schemas/schema-files.ts";
-import type { TopicValues } from "../../schemas/types.generated.ts";
-import { TOPICS } from "../../topics/catalog.ts";
+import { childEventId, type KafkaPort, type Producer } from "../../runtime/index.ts";
 import type { Checkpoint, FilePosition } from "./checkpoint.ts";
 import { logEventOf } from "./log-line.ts";
+import { type LogProducer, logProducer, resendDelayMs } from "./log-producer.ts";
 
 export interface FileShipperOptions {
   service: string;
@@ -42,9 +31,6 @@ export interface FileShipperOptions {
 
 /** A read's worth of a file: at most this many bytes are shipped in one batch. */
 const CHUNK_BYTES = 1024 * 1024;
-const MAX_BACKOFF_MS = 5_000;
-/** A send not acknowledged by then fails and is tried again: a stop never waits on a Kafka that is down for long. */
-const DELIVERY_TIMEOUT_MS = 10_000;
 
 interface Open {
   handle: FileHandle;
@@ -57,24 +43,14 @@ export class FileShipper {
   private readonly options: FileShipperOptions;
   private readonly host = hostname();
   private readonly producer: Producer;
-  private readonly events: CatalogProducer<TopicValues>;
+  private readonly events: LogProducer["events"];
   private readonly stopping = new AbortController();
   /** Lines shipped since start. */
   shipped = 0;
 
   constructor(options: FileShipperOptions) {
-    const config = runtimeConfig();
     this.options = options;
-    const kafka =
-      options.kafka ??
-      librdkafka({ brokers: config.kafkaBrokers, clientId: `logs-ship-${options.service}`, silent: true });
-    this.producer = kafka.producer({ lingerMs: 20, compression: "lz4", deliveryTimeoutMs: DELIVERY_TIMEOUT_MS });
-    this.events = new CatalogProducer<TopicValues>({
-      producer: this.producer,
-      serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
-      topics: TOPICS,
-      schemas: loadSchemaFiles(config.schemasDir),
-    });
+    ({ producer: this.producer, events: this.events } = logProducer(`logs-ship-${options.service}`, options));
   }
 
   /** Follows every file until `stop`; a batch being sent when it comes is finished and checkpointed first. */
@@ -195,7 +171,7 @@ export class FileShipper {
         await this.events.send("logs.app", events, { eventIds });
         return true;
       } catch {
-        await this.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));
+        await this.sleep(resendDelayMs(failures));
       }
     }
     return false;

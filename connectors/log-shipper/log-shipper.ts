@@ -8,19 +8,9 @@
  * `close` flushes what is queued within a deadline, and counts what it could not send as dropped.
  */
 import { hostname } from "node:os";
-import {
-  AvroSerde,
-  CatalogProducer,
-  type KafkaPort,
-  librdkafka,
-  type Producer,
-  runtimeConfig,
-} from "../../runtime/index.ts";
-import { SchemaRegistryClient } from "../../schemas/registry-client.ts";
-import { loadSchemaFiles } from "../../schemas/schema-files.ts";
-import type { TopicValues } from "../../schemas/types.generated.ts";
-import { TOPICS } from "../../topics/catalog.ts";
+import type { AvroSerde, KafkaPort, Producer } from "../../runtime/index.ts";
 import { logEventOf } from "./log-line.ts";
+import { type LogProducer, logProducer, resendDelayMs } from "./log-producer.ts";
 
 export interface LogShipperOptions {
   /** The service the lines belong to: the records' key and `service.name` in Elasticsearch. */
@@ -43,17 +33,13 @@ export interface ShipperStats {
   failedSends: number;
 }
 
-const MAX_BACKOFF_MS = 5_000;
-/** A record not acknowledged within this fails its send, which is then retried: Kafka down never hangs the loop. */
-const DELIVERY_TIMEOUT_MS = 10_000;
-
 export class LogShipper {
   private readonly service: string;
   private readonly host = hostname();
   private readonly maxQueued: number;
   private readonly batchLines: number;
   private readonly producer: Producer;
-  private readonly events: CatalogProducer<TopicValues>;
+  private readonly events: LogProducer["events"];
   private queue: { line: string; at: number }[] = [];
   private readonly counts = { shipped: 0, dropped: 0, failedSends: 0 };
   private wake: (() => void) | undefined;
@@ -63,20 +49,10 @@ export class LogShipper {
   private readonly pumping: Promise<void>;
 
   constructor(options: LogShipperOptions) {
-    const config = runtimeConfig();
     this.service = options.service;
     this.maxQueued = options.maxQueuedLines ?? 10_000;
     this.batchLines = options.batchLines ?? 500;
-    const kafka =
-      options.kafka ??
-      librdkafka({ brokers: config.kafkaBrokers, clientId: `log-shipper-${this.service}`, silent: true });
-    this.producer = kafka.producer({ lingerMs: 20, compression: "lz4", deliveryTimeoutMs: DELIVERY_TIMEOUT_MS });
-    this.events = new CatalogProducer<TopicValues>({
-      producer: this.producer,
-      serde: options.serde ?? new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
-      topics: TOPICS,
-      schemas: loadSchemaFiles(config.schemasDir),
-    });
+    ({ producer: this.producer, events: this.events } = logProducer(`log-shipper-${this.service}`, options));
     this.pumping = this.pump();
   }
 
@@ -140,7 +116,7 @@ export class LogShipper {
         if (this.closed) return;
         this.counts.failedSends++;
         failures++;
-        await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));
+        await sleep(resendDelayMs(failures));
       }
     }
   }
