@@ -9,6 +9,7 @@
 import type { Logger } from "pino";
 import type { Duration } from "../topics/duration.ts";
 import type { Clock } from "./clock.ts";
+import type { TopicPartition, TopicPartitionOffset } from "./kafka/port.ts";
 import type { TopicOf } from "./processor.ts";
 
 /** A record as a sink writes it: decoded, with its coordinates and its event id (the idempotency key). */
@@ -28,6 +29,8 @@ export interface SinkRecord<V> {
   timestamp: number;
   /** The value's size in bytes as read (what the batch and in-flight bounds count). */
   bytes: number;
+  /** The registry id of the schema the value was written with (the value is read as the input's schema). */
+  schemaId: number;
 }
 
 /**
@@ -38,6 +41,23 @@ export interface SinkRecord<V> {
  */
 export interface SinkWriteResult {
   failures: { index: number; error: unknown }[];
+  /** A staged sink's: the partitions whose records are now durable, each up to and including `offset`. */
+  durable?: TopicPartitionOffset[];
+}
+
+/**
+ * A sink whose writes stage records (in an archive's open file) and make them durable later, in larger units: a
+ * partition is committed only as far as the sink says its records are durable, whatever its writes returned. A
+ * staged write takes every record it is given or throws (a record it cannot take is for the DLQ before it is
+ * given). After a failed write a partition is read again from its first record not yet written, so a write may be
+ * given records it already took: it skips them by offset.
+ */
+export interface SinkStaging {
+  /** Makes durable what is due (an idle file), between writes, about every `every`. Default: 1s. */
+  due(ctx: SinkContext): Promise<TopicPartitionOffset[]>;
+  /** Makes every record these partitions staged durable now: they are revoked, or the sink stops. */
+  flush(partitions: TopicPartition[], ctx: SinkContext): Promise<TopicPartitionOffset[]>;
+  every?: Duration;
 }
 
 export interface SinkContext {
@@ -72,6 +92,8 @@ export interface SinkDefinition<Values, T extends TopicOf<Values> = TopicOf<Valu
   /** Prepares the external system (an index template, a bucket) before the first write; retried until it works. */
   open?(ctx: Omit<SinkContext, "signal">): Promise<void>;
   write(records: SinkRecord<Values[T]>[], ctx: SinkContext): Promise<SinkWriteResult | undefined>;
+  /** For a sink that makes records durable later than it writes them (an archive). */
+  staging?: SinkStaging;
   /** Releases what `open` took (timers, connections) when the sink stops. */
   close?(): Promise<void>;
 }

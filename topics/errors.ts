@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   SINK_WRITE_TIMEOUT: "a sink's batch write did not finish within its write timeout (the batch is written again)",
   SINK_UNAVAILABLE: "a sink's external system refused or failed a write in a way a later attempt may not",
   SINK_REJECTED: "a sink's external system rejected a record for good",
+  SINK_PARTITION_REVOKED: "a record's partition was revoked before a staged sink took it (its new owner does)",
+  SINK_STAGED_FAILURES: "a staged sink's write returned failures: a staged sink takes every record or throws",
+  ARCHIVE_CORRUPT: "an archive file or its manifest is not what the archive sink writes",
   SIDE_EFFECT_RUNNING: "a ctx.once side effect of the same key is running elsewhere (or its holder died)",
 
   // The runtime and the local stack.

@@ -21,12 +21,17 @@ interface Batch<R> {
   linger?: Timer;
 }
 
+/** Something else the external system must not see beside a write (a staged sink's flush). */
+interface Task {
+  run(): Promise<void>;
+}
+
 export class SinkBatcher<R extends { bytes: number }> {
   private readonly limits: BatchLimits;
   private readonly clock: Clock;
   private readonly writeBatch: WriteBatch<R>;
   private open: Batch<R> | undefined;
-  private readonly ready: Batch<R>[] = [];
+  private readonly ready: (Batch<R> | Task)[] = [];
   private writing: Promise<void> | undefined;
 
   constructor(limits: BatchLimits, clock: Clock, writeBatch: WriteBatch<R>) {
@@ -64,6 +69,14 @@ export class SinkBatcher<R extends { bytes: number }> {
     return parts.flatMap((p, i) => (outcomes[i] as (unknown | undefined)[]).slice(p.from, p.from + p.count));
   }
 
+  /** Runs `task` once the batches sealed so far are written, before the next one is. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const done = Promise.withResolvers<T>();
+    this.ready.push({ run: () => task().then(done.resolve, done.reject) });
+    this.writing ??= this.drain();
+    return done.promise;
+  }
+
   /** Waits until every batch so far is written. */
   async idle(): Promise<void> {
     this.seal();
@@ -81,6 +94,10 @@ export class SinkBatcher<R extends { bytes: number }> {
 
   private async drain(): Promise<void> {
     for (let batch = this.ready.shift(); batch; batch = this.ready.shift()) {
+      if ("run" in batch) {
+        await batch.run();
+        continue;
+      }
       try {
         batch.written.resolve(await this.writeBatch(batch.records));
       } catch (error) {

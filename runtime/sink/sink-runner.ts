@@ -9,7 +9,9 @@
  * on until the writes ahead of it settle.
  *
  * At-least-once: a record written and not yet committed is written again after a crash, so a sink's write keys
- * what it writes by the record's event id.
+ * what it writes by the record's event id. A staged sink (an archive) makes records durable later than it writes
+ * them: its partitions are committed only as far as it reports them durable, after its writes, between them when
+ * something is due, and when partitions are revoked or the sink stops.
  */
 import type { Logger } from "pino";
 import { toMs } from "../../topics/duration.ts";
@@ -17,7 +19,14 @@ import { SluiceError } from "../../topics/errors.ts";
 import { topicByName } from "../../topics/topic.ts";
 import { classify } from "../failure.ts";
 import { HEADER } from "../headers.ts";
-import type { BatchControl, GroupConsumer, Producer, RecordBatch, TopicPartition } from "../kafka/port.ts";
+import type {
+  BatchControl,
+  GroupConsumer,
+  Producer,
+  RecordBatch,
+  TopicPartition,
+  TopicPartitionOffset,
+} from "../kafka/port.ts";
 import { kafkaFields } from "../logger.ts";
 import { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
@@ -26,7 +35,8 @@ import { FailureCopies } from "../runner/failure-copies.ts";
 import { type ReadRecord, readRecord } from "../runner/read-record.ts";
 import { DEFAULT_MAX_VALUE_BYTES, RecordDecoder } from "../runner/record-decoder.ts";
 import type { RuntimeDeps } from "../runner/runner.ts";
-import type { Sink, SinkRecord } from "../sink.ts";
+import { unframe } from "../serde/wire-format.ts";
+import type { Sink, SinkContext, SinkRecord } from "../sink.ts";
 import { backoffMs, type StalledPartition, StalledPartitions } from "../stalled-partitions.ts";
 import { TopicLimits } from "../topic-limits.ts";
 import { SinkBatcher } from "./sink-batcher.ts";
@@ -35,13 +45,18 @@ const DEFAULT_MAX_RECORDS = 1_000;
 const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 const DEFAULT_LINGER_MS = 5;
 const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+const DEFAULT_STAGING_EVERY_MS = 1_000;
 /** The most records of one partition handed over at once (as many as a processor gets). */
 const PARTITION_BATCH_RECORDS = 500;
 /** Partitions handed over at once: their records share batches. */
 const PARTITIONS_AT_ONCE = 12;
 
-/** A record of a handed-over batch: decoded, or the permanent reason it cannot be. */
-type Entry = { read: ReadRecord; record: SinkRecord<unknown> } | { read: ReadRecord; error: unknown };
+/** A record of a handed-over batch: decoded (and, once written, its outcome), or the reason it cannot be. */
+type Entry =
+  | { read: ReadRecord; record: SinkRecord<unknown>; outcome?: unknown }
+  | { read: ReadRecord; error: unknown };
+
+const partitionKey = ({ topic, partition }: TopicPartition) => `${topic}/${partition}`;
 
 export class SinkRunner {
   readonly route: Route;
@@ -61,6 +76,8 @@ export class SinkRunner {
   private readonly inFlight = { bytes: 0, records: 0 };
   /** Partitions held back by the bound, woken as writes settle. */
   private readonly waiting: (() => void)[] = [];
+  /** The partitions this member owns: a staged sink is given, and commits, only theirs. */
+  private readonly assigned = new Set<string>();
   private producer: Producer | undefined;
   private readonly stopping = new AbortController();
   private running = false;
@@ -108,8 +125,8 @@ export class SinkRunner {
       // A partition's batch is never larger than a write's, so a batch let through alone stays within the bound.
       maxBatchRecords: Math.min(maxRecords, PARTITION_BATCH_RECORDS),
       // Resolved offsets are committed in the background: a partition's resolved offset never passes a record
-      // that is not acknowledged.
-      autoCommit: true,
+      // that is not acknowledged. A staged sink's are committed as its records become durable.
+      autoCommit: !sink.staging,
       readCommitted: true,
       onRebalance: (event, partitions) => this.onRebalance(event, partitions),
     });
@@ -125,6 +142,7 @@ export class SinkRunner {
     await this.consumer.connect();
     await this.consumer.subscribe([this.route.input]);
     this.running = true;
+    this.checkStaged();
     await this.consumer.run({
       partitionsAtOnce: PARTITIONS_AT_ONCE,
       eachBatch: (batch, control) => this.onBatch(batch, control),
@@ -182,9 +200,55 @@ export class SinkRunner {
     });
   }
 
-  private onRebalance(event: "assigned" | "revoked", partitions: TopicPartition[]): void {
+  private async onRebalance(event: "assigned" | "revoked", partitions: TopicPartition[]): Promise<void> {
     this.deps.metrics.rebalances.inc({ processor: this.route.name, event }, partitions.length);
-    if (event === "revoked") this.stalls.clear();
+    if (event === "assigned") {
+      for (const p of partitions) this.assigned.add(partitionKey(p));
+      return;
+    }
+    this.stalls.clear();
+    const { staging } = this.sink;
+    if (!staging) return;
+    // What the revoked partitions staged is made durable and committed while they are still this member's; the
+    // writes before it finish first, and none after it is given their records.
+    await this.batcher.exclusive(async () => {
+      try {
+        await this.commitDurable(await this.withinWriteTimeout((ctx) => staging.flush(partitions, ctx)));
+      } catch (error) {
+        this.log.warn({ err: error }, "could not make the revoked partitions' records durable: they are read again");
+      } finally {
+        for (const p of partitions) this.assigned.delete(partitionKey(p));
+      }
+    });
+  }
+
+  /** Asks a staged sink, between writes, to make durable what is due, until the sink stops. */
+  private checkStaged(): void {
+    const { staging } = this.sink;
+    if (!staging) return;
+    const every = staging.every === undefined ? DEFAULT_STAGING_EVERY_MS : toMs(staging.every);
+    const check = () => {
+      if (this.stopping.signal.aborted) return;
+      this.batcher
+        .exclusive(async () => this.commitDurable(await this.withinWriteTimeout((ctx) => staging.due(ctx))))
+        .catch((error) => this.log.warn({ err: error }, "could not make staged records durable: trying again"))
+        .finally(() => this.deps.clock.after(every, check));
+    };
+    this.deps.clock.after(every, check);
+  }
+
+  /** Commits a staged sink's durable records, of the partitions it still owns. */
+  private async commitDurable(durable: TopicPartitionOffset[] | undefined): Promise<void> {
+    const offsets = (durable ?? [])
+      .filter((p) => this.assigned.has(partitionKey(p)))
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: String(BigInt(p.offset) + 1n) }));
+    if (offsets.length === 0) return;
+    try {
+      await this.consumer.commit(offsets);
+    } catch (error) {
+      // The next durable records commit past these; after a crash first, the sink finds what it finished.
+      this.log.warn({ err: error, offsets }, "could not commit durable records");
+    }
   }
 
   private async onBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
@@ -199,14 +263,14 @@ export class SinkRunner {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.hold(held.bytes, held.records);
-    let entries: (Entry & { outcome?: unknown })[];
+    let entries: Entry[] | undefined;
     try {
-      entries = await this.written(batch);
+      entries = await this.written(batch, control);
     } finally {
       this.hold(-held.bytes, -held.records);
       for (const wake of this.waiting.splice(0)) wake();
     }
-    if (control.isStale()) return; // revoked meanwhile: the new owner reads from the committed offset
+    if (!entries || control.isStale()) return; // revoked meanwhile: the new owner reads from the committed offset
     await this.settle(batch, entries, control);
   }
 
@@ -223,13 +287,32 @@ export class SinkRunner {
     this.deps.metrics.sinkInFlightBytes.set({ processor: this.route.name }, this.inFlight.bytes);
   }
 
-  /** Decodes the batch's records and writes those that decode; each entry ends acknowledged or with an error. */
-  private async written(batch: RecordBatch): Promise<(Entry & { outcome?: unknown })[]> {
+  /**
+   * Decodes the batch's records, sends those that can never decode to the DLQ, and writes the others up to the
+   * first that failed to decode for now (the registry unreachable): each entry ends acknowledged or with an error.
+   * Undefined when the DLQ could not be written: the partition then pauses and the batch is read again.
+   */
+  private async written(batch: RecordBatch, control: BatchControl): Promise<Entry[] | undefined> {
     const entries = await Promise.all(batch.records.map((consumed) => this.decode(readRecord(consumed, -1))));
-    const records = entries.flatMap((e) => ("record" in e ? [e.record] : []));
+    const firstTransient = entries.findIndex((e) => "error" in e && !classify(e.error).permanent);
+    const writable = firstTransient < 0 ? entries : entries.slice(0, firstTransient);
+    const rejected = writable.filter((e) => "error" in e);
+    if (rejected.length > 0) {
+      const dlq = new OutputBuffer();
+      for (const entry of rejected) this.copies.failed(entry.read, 1, entry.error, [], dlq);
+      try {
+        await this.producer?.send(dlq.topicMessages());
+      } catch (error) {
+        this.backOff(batch, control, error, "could not write rejected records to the DLQ: the batch is read again");
+        return undefined;
+      }
+    }
+    const records = writable.flatMap((e) => ("record" in e ? [e.record] : []));
     const outcomes = records.length > 0 ? await this.batcher.add(records) : [];
     let next = 0;
-    return entries.map((entry) => ("record" in entry ? { ...entry, outcome: outcomes[next++] } : entry));
+    return entries.map((entry) =>
+      "record" in entry && next < records.length ? { ...entry, outcome: outcomes[next++] } : entry,
+    );
   }
 
   private async decode(read: ReadRecord): Promise<Entry> {
@@ -245,6 +328,7 @@ export class SinkRunner {
         eventId: input.headers[HEADER.eventId] || `${input.topic}-${input.partition}-${input.offset}`,
         timestamp: input.timestamp,
         bytes: read.consumed.value?.length ?? 0,
+        schemaId: read.consumed.value ? unframe(read.consumed.value).schemaId : 0,
       };
       return { read, record };
     } catch (error) {
@@ -253,15 +337,12 @@ export class SinkRunner {
   }
 
   /**
-   * Resolves the partition up to its first record that failed transiently, after the rejected records before it
-   * are on the DLQ; pauses it for a backoff when such a record exists.
+   * Resolves the partition up to its first record that failed transiently, after the records the external system
+   * rejected before it are on the DLQ (those that did not decode are already); pauses it for a backoff when such a
+   * record exists.
    */
-  private async settle(
-    batch: RecordBatch,
-    entries: (Entry & { outcome?: unknown })[],
-    control: BatchControl,
-  ): Promise<void> {
-    const errorOf = (e: Entry & { outcome?: unknown }) => ("error" in e ? e.error : e.outcome);
+  private async settle(batch: RecordBatch, entries: Entry[], control: BatchControl): Promise<void> {
+    const errorOf = (e: Entry) => ("error" in e ? e.error : e.outcome);
     const firstTransient = entries.findIndex((e) => {
       const error = errorOf(e);
       return error !== undefined && !classify(error).permanent;
@@ -269,8 +350,7 @@ export class SinkRunner {
     const done = firstTransient < 0 ? entries : entries.slice(0, firstTransient);
     const dlq = new OutputBuffer();
     for (const entry of done) {
-      const error = errorOf(entry);
-      if (error !== undefined) this.copies.failed(entry.read, 1, error, [], dlq);
+      if ("record" in entry && entry.outcome !== undefined) this.copies.failed(entry.read, 1, entry.outcome, [], dlq);
     }
     const last = done.at(-1);
     if (last) {
@@ -305,35 +385,51 @@ export class SinkRunner {
   }
 
   /** One batch to the external system, within the write timeout; each record's outcome in order. */
-  private async writeBatch(records: SinkRecord<unknown>[]): Promise<(unknown | undefined)[]> {
-    const { metrics, clock } = this.deps;
-    const timeout = new AbortController();
-    const timer = clock.after(this.writeTimeoutMs, () =>
-      timeout.abort(new SluiceError("SINK_WRITE_TIMEOUT", `sink write took longer than ${this.writeTimeoutMs}ms`)),
-    );
+  private async writeBatch(batch: SinkRecord<unknown>[]): Promise<(unknown | undefined)[]> {
+    const { metrics } = this.deps;
+    const { staging } = this.sink;
+    // A staged sink is not given records of partitions revoked since they were read: their new owner stages them.
+    const revoked = new SluiceError("SINK_PARTITION_REVOKED", "the partition was revoked before the write");
+    const records = staging ? batch.filter((r) => this.assigned.has(partitionKey(r))) : batch;
     const started = performance.now();
     metrics.sinkBatchRecords.observe({ processor: this.route.name }, records.length);
     try {
-      const result = await Promise.race([
-        this.sink.write(records, { log: this.log, clock, signal: timeout.signal }),
-        new Promise<never>((_, reject) =>
-          timeout.signal.addEventListener("abort", () => reject(timeout.signal.reason), { once: true }),
-        ),
-      ]);
-      const outcomes: (unknown | undefined)[] = records.map(() => undefined);
-      for (const { index, error } of result?.failures ?? []) outcomes[index] = error;
-      const transient = outcomes.some((e) => e !== undefined && !classify(e).permanent);
+      const result = await this.withinWriteTimeout((ctx) => this.sink.write(records, ctx));
+      if (staging && result?.failures.length) {
+        throw new SluiceError("SINK_STAGED_FAILURES", "a staged sink's write returned failures: it must take or throw");
+      }
+      if (staging) await this.commitDurable(result?.durable);
+      const outcomes = new Map<SinkRecord<unknown>, unknown>();
+      for (const { index, error } of result?.failures ?? []) outcomes.set(records[index] as SinkRecord<unknown>, error);
+      const transient = [...outcomes.values()].some((e) => !classify(e).permanent);
       metrics.sinkWriteSeconds.observe(
         { processor: this.route.name, outcome: transient ? "retry" : "ok" },
         (performance.now() - started) / 1000,
       );
-      return outcomes;
+      return batch.map((r) => (records === batch || this.assigned.has(partitionKey(r)) ? outcomes.get(r) : revoked));
     } catch (error) {
       metrics.sinkWriteSeconds.observe(
         { processor: this.route.name, outcome: "failed" },
         (performance.now() - started) / 1000,
       );
       throw error;
+    }
+  }
+
+  /** Runs a call to the sink, aborted and failed once it takes longer than the write timeout. */
+  private async withinWriteTimeout<T>(call: (ctx: SinkContext) => Promise<T>): Promise<T> {
+    const { clock } = this.deps;
+    const timeout = new AbortController();
+    const timer = clock.after(this.writeTimeoutMs, () =>
+      timeout.abort(new SluiceError("SINK_WRITE_TIMEOUT", `sink write took longer than ${this.writeTimeoutMs}ms`)),
+    );
+    try {
+      return await Promise.race([
+        call({ log: this.log, clock, signal: timeout.signal }),
+        new Promise<never>((_, reject) =>
+          timeout.signal.addEventListener("abort", () => reject(timeout.signal.reason), { once: true }),
+        ),
+      ]);
     } finally {
       timer.cancel();
     }
