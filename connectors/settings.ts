@@ -13,6 +13,7 @@ export interface ConnectorSettings {
   /** Where the alert sink delivers; none configured: alerts wait on its DLQ. */
   alertWebhook: { url: string; secret: string; timeoutMs: number } | undefined;
   alertEmail: { smtpUrl: string; from: string; to: string } | undefined;
+  archive: ArchiveSettings;
   /** The reference rules (connectors/alerting/default-rules.ts). */
   alertRules: {
     /** SLUICE_ALERT_ERRORS and SLUICE_ALERT_ERROR_WINDOW: this many ERRORs of a service within the window alert. */
@@ -26,6 +27,20 @@ export interface ConnectorSettings {
   };
 }
 
+export interface ArchiveSettings {
+  /** ARCHIVE_TOPICS (comma-separated; default logs.app): each gets an archive sink, `archive-<topic>`. */
+  topics: string[];
+  /** ARCHIVE_DIR (default .sluice/archive): the local archive, and the spool of files being written to S3. */
+  dir: string;
+  /**
+   * ARCHIVE_S3_BUCKET: archive into this bucket instead (under ARCHIVE_S3_PREFIX), at ARCHIVE_S3_ENDPOINT (an
+   * S3-compatible store; default AWS) in ARCHIVE_S3_REGION; credentials the AWS SDK's way (AWS_ACCESS_KEY_ID...).
+   */
+  s3: { bucket: string; prefix: string; endpoint: string | undefined; region: string } | undefined;
+  /** ARCHIVE_ROTATE_RECORDS, ARCHIVE_ROTATE_BYTES, ARCHIVE_ROTATE_INTERVAL (record time), ARCHIVE_IDLE_FLUSH. */
+  rotation: { maxRecords: number; maxBytes: number; intervalMs: number; idleMs: number };
+}
+
 let settings: ConnectorSettings | undefined;
 
 export function connectorSettings(): ConnectorSettings {
@@ -35,6 +50,20 @@ export function connectorSettings(): ConnectorSettings {
     shipLogsAs: textVar(env, "SLUICE_SHIP_LOGS_AS"),
     alertWebhook: alertWebhook(env),
     alertEmail: alertEmail(env),
+    archive: {
+      topics: (textVar(env, "ARCHIVE_TOPICS") ?? "logs.app")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+      dir: textVar(env, "ARCHIVE_DIR") ?? ".sluice/archive",
+      s3: archiveS3(env),
+      rotation: {
+        maxRecords: integerVar(env, "ARCHIVE_ROTATE_RECORDS", 100_000),
+        maxBytes: integerVar(env, "ARCHIVE_ROTATE_BYTES", 64 * 1024 * 1024),
+        intervalMs: durationVar(env, "ARCHIVE_ROTATE_INTERVAL", "1h"),
+        idleMs: durationVar(env, "ARCHIVE_IDLE_FLUSH", "1m"),
+      },
+    },
     alertRules: {
       errorThreshold: integerVar(env, "SLUICE_ALERT_ERRORS", 50),
       errorWindowMs: durationVar(env, "SLUICE_ALERT_ERROR_WINDOW", "1m"),
@@ -60,6 +89,18 @@ function alertWebhook(env: NodeJS.ProcessEnv): ConnectorSettings["alertWebhook"]
     url: checkedUrl("ALERT_WEBHOOK_URL", url, ["http:", "https:"]),
     secret,
     timeoutMs: durationVar(env, "ALERT_WEBHOOK_TIMEOUT", "10s"),
+  };
+}
+
+function archiveS3(env: NodeJS.ProcessEnv): ArchiveSettings["s3"] {
+  const bucket = textVar(env, "ARCHIVE_S3_BUCKET");
+  if (bucket === undefined) return undefined;
+  const endpoint = textVar(env, "ARCHIVE_S3_ENDPOINT");
+  return {
+    bucket,
+    prefix: textVar(env, "ARCHIVE_S3_PREFIX") ?? "",
+    endpoint: endpoint === undefined ? undefined : checkedUrl("ARCHIVE_S3_ENDPOINT", endpoint, ["http:", "https:"]),
+    region: textVar(env, "ARCHIVE_S3_REGION") ?? "us-east-1",
   };
 }
 

@@ -32,8 +32,9 @@ nohup node ops/demo/demo-webhook.ts >>.sluice/logs/webhook.log 2>&1 &
 echo $! >"$WEBHOOK_PID_FILE"
 # Short deadlines so the demo shows them: unpaid orders are cancelled after 10s; the flaky mail server refuses once.
 # The processors' own logs are shipped too (as service "sluice"), so they are searchable beside the shop's.
+# The archive finishes a file after 5s without a record, so the demo's files appear while it runs.
 SLUICE_ORDER_TIMEOUT="${SLUICE_ORDER_TIMEOUT:-10s}" SLUICE_FLAKY_EMAIL_ATTEMPTS=1 \
-  SLUICE_SHIP_LOGS_AS="${SLUICE_SHIP_LOGS_AS:-sluice}" \
+  SLUICE_SHIP_LOGS_AS="${SLUICE_SHIP_LOGS_AS:-sluice}" ARCHIVE_IDLE_FLUSH="${ARCHIVE_IDLE_FLUSH:-5s}" \
   nohup node ops/cli/sluice.ts run --all --port "$PORT" >>"$LOG_FILE" 2>&1 &
 echo $! >"$PID_FILE"
 echo "[run] processors starting (pid $(cat "$PID_FILE"), log $LOG_FILE)"
@@ -43,11 +44,11 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
-echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, log-sink, alert-rules, alert-rules-checks, alert-sink, delay router"
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
 
 node ops/demo/demo-traffic.ts
 echo
-echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch; alert-rules -> alerts -> alert-sink -> webhook =="
+echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch, archive-logs.app -> Avro files; alert-rules -> alerts -> alert-sink -> webhook =="
 node ops/demo/demo-logs.ts
 echo "[run] waiting 15s: the payment deadline (10s) passes and the flaky email's retry tier (5s) comes due"
 sleep 15
@@ -72,6 +73,8 @@ $(sluice stack status)
   search the logs   curl -s '${ELASTICSEARCH_URL:-http://127.0.0.1:9200}/logs-*/_search?q=log.level:error&size=3&pretty'
                     (Kibana, with Docker: docker compose -f ops/compose.yaml up -d kibana; http://127.0.0.1:5601)
   ship a log file   npx sluice logs ship --service my-app /var/log/my-app.log
+  the archive       $SLUICE_ROOT/${ARCHIVE_DIR:-.sluice/archive}/logs.app/dt=YYYY-MM-DD/hour=HH/ (Avro files, manifests)
+  replay it         npx sluice archive replay logs.app --from $(date -u +%F) --to $(date -u +%F) --into TOPIC
   alerts received   $SLUICE_ROOT/.sluice/logs/alerts-received.jsonl (the demo's webhook, pid $(cat "$WEBHOOK_PID_FILE"))
   schemas           curl -s ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}/subjects
   stack logs        $SLUICE_ROOT/.sluice/logs/

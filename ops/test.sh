@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain/env.sh"
 cd "$SLUICE_ROOT"
 
-node ops/cli/sluice.ts stack up
+node ops/cli/sluice.ts stack up --with s3
 node ops/cli/sluice.ts topics apply
 node ops/cli/sluice.ts schemas register
 node ops/toolchain/check-librdkafka.ts

@@ -4,6 +4,7 @@
  * Stack traces are for SLUICE_DEBUG=1 only.
  */
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
+import { archiveCommand } from "./commands/archive.ts";
 import { kibanaCommand } from "./commands/kibana.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { runCommand } from "./commands/run.ts";
@@ -22,10 +23,12 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   logs: logsCommand,
   kibana: kibanaCommand,
+  archive: archiveCommand,
 };
 
 const USAGE = `usage: sluice <command>
-  stack up | down | status              the local stack: Kafka, schema registry, Elasticsearch, PostgreSQL, Redis
+  stack up | down | status [--with s3]  the local stack: Kafka, schema registry, Elasticsearch, PostgreSQL, Redis
+                                        (and S3Proxy, an S3-compatible store for the archive)
   topics apply [--dry-run] | list       reconcile the topic catalog with the cluster
   schemas register | check | codegen [--check]
                                         register schemas after a compatibility check; gate CI on compatibility
@@ -36,7 +39,9 @@ const USAGE = `usage: sluice <command>
   logs ship --service NAME [FILE...] [--checkpoint FILE]
                                         ship log lines to logs.app: follow files (rotation aware, checkpointed) or stdin
   logs prune --older-than 7d            delete the daily log indices past the retention
-  kibana import                         import the logs data view, saved search and dashboard into KIBANA_URL`;
+  kibana import                         import the logs data view, saved search and dashboard into KIBANA_URL
+  archive replay <topic> --from DATE --to DATE --into TOPIC
+                                        re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

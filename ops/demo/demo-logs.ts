@@ -1,13 +1,16 @@
 /**
  * The log pipeline in the demo: a web shop service logs a burst through the log shipper (one in twenty lines an
  * error with its HTTP status), and the log sink indexes them into the day's Elasticsearch index. Prints what was
- * shipped, what Elasticsearch finds for the service once indexed, and the alert its errors raised, as the demo's
+ * shipped, what Elasticsearch finds for the service once indexed, the archive files that hold its lines (the
+ * archive sink finishes a file once idle: ARCHIVE_IDLE_FLUSH), and the alert its errors raised, as the demo's
  * webhook receiver got it.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { ecsFormat } from "@elastic/ecs-pino-format";
 import pino from "pino";
+import { configuredStore } from "../../connectors/archive/archive-sink.ts";
+import { readContainer } from "../../connectors/archive/avro-container.ts";
 import { LOG_INDEX_PATTERN, logIndexOf } from "../../connectors/elasticsearch/log-document.ts";
 import { elasticsearchClient } from "../../connectors/elasticsearch/log-sink.ts";
 import { LogShipper } from "../../connectors/log-shipper/log-shipper.ts";
@@ -16,6 +19,7 @@ import { RECEIVED } from "./demo-webhook-file.ts";
 
 const LINES = integerVar(process.env, "SLUICE_DEMO_LOG_LINES", 2_000);
 const service = `shop-web-${randomUUID().slice(0, 4)}`;
+const started = Date.now();
 const shipper = new LogShipper({ service });
 const log = pino({ ...ecsFormat(), name: "http" }, shipper);
 for (let i = 0; i < LINES; i++) {
@@ -50,6 +54,28 @@ await es.close();
 console.log(`[logs] Elasticsearch ${logIndexOf(Date.now())}: ${found} documents of ${service}, ${errors.count} errors`);
 if (found < shipped.shipped) {
   console.log("[logs] not all indexed yet: is the log-sink running? see .sluice/logs/processors.log");
+  process.exitCode = 1;
+}
+
+// The archive sink writes the same lines into Avro files, one per partition, finished once idle.
+const archive = configuredStore();
+const today = new Date().toISOString().slice(0, 10);
+const files = new Set<string>();
+let archived = 0;
+for (let waited = 0; waited < 60_000 && archived < shipped.shipped; waited += 1_000) {
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  for (const manifest of await archive.manifests("logs.app", today, today)) {
+    if (files.has(manifest.file) || manifest.lastTimestamp < started) continue;
+    const { records } = await readContainer(await archive.read(manifest.file));
+    const ours = records.filter((r) => (r as { value: { appId: string } }).value.appId === service).length;
+    if (ours > 0) files.add(manifest.file);
+    archived += ours;
+  }
+}
+console.log(`[archive] ${archived} lines of ${service} in ${files.size} Avro file(s) under ${archive.description}:`);
+for (const file of files) console.log(`[archive]   ${file} (+ .manifest.json)`);
+if (archived < shipped.shipped) {
+  console.log("[archive] not all archived yet: is archive-logs.app running? see .sluice/logs/processors.log");
   process.exitCode = 1;
 }
 

@@ -37,19 +37,33 @@ export interface ZipArtifact {
   classifier?: string;
 }
 
-/** Downloads and unpacks a zip artifact once; returns the folder it was unpacked into. */
-export async function unpackedZip(zip: ZipArtifact): Promise<string> {
+/** Downloads a jar artifact once; returns its path. */
+export async function downloadedJar(jar: ZipArtifact): Promise<string> {
+  const { distDir } = stackConfig();
+  const name = `${jar.artifact}-${jar.version}${jar.classifier ? `-${jar.classifier}` : ""}.jar`;
+  const file = path.join(distDir, name);
+  if (!existsSync(file)) await download(jar, name, file);
+  return file;
+}
+
+async function download(artifact: ZipArtifact, name: string, file: string): Promise<void> {
   const { distDir, mavenRepository } = stackConfig();
-  const name = `${zip.artifact}-${zip.version}${zip.classifier ? `-${zip.classifier}` : ""}`;
-  const target = path.join(distDir, name);
-  if (existsSync(path.join(target, ".unpacked"))) return target;
   mkdirSync(distDir, { recursive: true });
-  const url = `${mavenRepository}/${zip.group.replaceAll(".", "/")}/${zip.artifact}/${zip.version}/${name}.zip`;
-  const file = path.join(distDir, `${name}.zip`);
+  const url = `${mavenRepository}/${artifact.group.replaceAll(".", "/")}/${artifact.artifact}/${artifact.version}/${name}`;
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`download failed: ${url} answered ${response.status}`);
   await pipeline(Readable.fromWeb(response.body), createWriteStream(`${file}.part`));
   renameSync(`${file}.part`, file);
+}
+
+/** Downloads and unpacks a zip artifact once; returns the folder it was unpacked into. */
+export async function unpackedZip(zip: ZipArtifact): Promise<string> {
+  const { distDir } = stackConfig();
+  const name = `${zip.artifact}-${zip.version}${zip.classifier ? `-${zip.classifier}` : ""}`;
+  const target = path.join(distDir, name);
+  if (existsSync(path.join(target, ".unpacked"))) return target;
+  const file = path.join(distDir, `${name}.zip`);
+  await download(zip, `${name}.zip`, file);
   rmSync(target, { recursive: true, force: true });
   execFileSync("unzip", ["-q", file, "-d", target]);
   rmSync(file);

@@ -23,6 +23,7 @@ export interface StackConfig {
   registryHeap: string;
   elasticsearchVersion: string;
   elasticsearchHeap: string;
+  s3proxyVersion: string;
   /** Elasticsearch refuses to run as root: started by root, it runs as this system user, from `esHome`. */
   serviceUser: string;
   esHome: string;
@@ -51,6 +52,7 @@ export function stackConfig(): StackConfig {
     registryHeap: env.SLUICE_REGISTRY_HEAP || "384m",
     elasticsearchVersion: env.SLUICE_ELASTICSEARCH_VERSION || "8.19.21",
     elasticsearchHeap: env.SLUICE_ES_HEAP || "512m",
+    s3proxyVersion: env.SLUICE_S3PROXY_VERSION || "4.1.0",
     serviceUser: env.SLUICE_SERVICE_USER || "sluice",
     esHome: env.SLUICE_ES_HOME || "/var/lib/sluice/elasticsearch",
     mavenRepository: (env.MAVEN_REPOSITORY_URL || "https://repo.maven.apache.org/maven2").replace(/\/+$/, ""),

@@ -6,10 +6,22 @@ import { elasticsearchComponent } from "./components/elasticsearch.ts";
 import { kafkaComponent } from "./components/kafka.ts";
 import { postgresComponent, redisComponent } from "./components/machine-services.ts";
 import { registryComponent } from "./components/registry.ts";
+import { s3proxyComponent } from "./components/s3proxy.ts";
 import { ownedPid, tail } from "./process.ts";
 
-export function stackComponents(): Component[] {
-  return [postgresComponent(), redisComponent(), kafkaComponent(), registryComponent(), elasticsearchComponent()];
+/** Components started only when asked for (`--with s3`). */
+export const OPTIONAL_COMPONENTS = { s3: s3proxyComponent } as const;
+export type OptionalComponent = keyof typeof OPTIONAL_COMPONENTS;
+
+export function stackComponents(optional: readonly OptionalComponent[] = []): Component[] {
+  return [
+    postgresComponent(),
+    redisComponent(),
+    kafkaComponent(),
+    registryComponent(),
+    elasticsearchComponent(),
+    ...optional.map((name) => OPTIONAL_COMPONENTS[name]()),
+  ];
 }
 
 const say = (line: string) => console.log(`[stack] ${line}`);
@@ -55,7 +67,8 @@ async function waitReady(component: Component): Promise<void> {
   );
 }
 
-export async function stackDown(components = stackComponents()): Promise<void> {
+/** Stops what `up` started, the optional components too. */
+export async function stackDown(components = stackComponents(["s3"])): Promise<void> {
   for (const component of [...components].reverse()) {
     const stopped = await component.stop();
     say(`${component.name}: ${stopped ? "stopped" : "not started by sluice, left alone"}`);

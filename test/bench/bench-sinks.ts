@@ -8,10 +8,18 @@
  *                     with no Kafka in between
  *   shipper_rps       a pino logger writing through the log shipper: lines a second from the first log call until
  *                     close() has every line acknowledged by Kafka
+ *   archive_mb_s      `sluice run` of the archive sink on the same records into a local directory (files of 2,000
+ *                     records, finished 200ms after the last): the records' value bytes a second, from its first
+ *                     commit until every record is committed (in fsynced, renamed files)
+ *   raw_file_mb_s     the same number of bytes written to one file in 64 KiB writes, then fsynced: the disk's pace
  *   *_cpu_us_per_doc  CPU microseconds a document of the sink process, of the raw loop, and of the local
  *                     Elasticsearch in each run: on a shared machine, where the time goes
  */
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { ecsFormat } from "@elastic/ecs-pino-format";
 import pino from "pino";
 import { LOG_INDEX_PATTERN, logDocument } from "../../connectors/elasticsearch/log-document.ts";
@@ -33,7 +41,10 @@ export interface SinkFigures {
   raw_bulk_cpu_us_per_doc: number;
   /** Of the local Elasticsearch, while the sink ran and while the raw loop ran (absent when it is not local). */
   es_cpu_us_per_doc?: { sink: number; raw_bulk: number };
-  ratios: { es_sink_vs_raw_bulk: number };
+  archive_mb_s: number;
+  archive_file_bytes_per_record: number;
+  raw_file_mb_s: number;
+  ratios: { es_sink_vs_raw_bulk: number; archive_vs_raw_file: number };
 }
 
 const DOCUMENTS = Number(process.env.BENCH_SINK_DOCUMENTS || 100_000);
@@ -68,7 +79,7 @@ export async function benchSinks(
   });
   await createTopics([topic]);
   try {
-    await produceMany(topic, DOCUMENTS, (i) => logEvent(service, i));
+    const valueBytes = await produceMany(topic, DOCUMENTS, (i) => logEvent(service, i));
     log(`  sinks: ${DOCUMENTS} LogEvents on ${topic.name}`);
 
     const esPid = localPid("org.elasticsearch.bootstrap.Elasticsearch");
@@ -109,6 +120,12 @@ export async function benchSinks(
         (esPid ? `; Elasticsearch ${sinkEsUs.toFixed(0)} (sink) / ${rawEsUs.toFixed(0)} (raw loop)` : ""),
     );
 
+    const archive = await benchArchive(topic.name, `archive-${service}`, valueBytes * DOCUMENTS, committedRate);
+    log(
+      `  archive ${archive.archiveMbS.toFixed(1)} MB/s of values (${(archive.archiveMbS / archive.rawMbS).toFixed(2)} × ` +
+        `a raw file write, ${archive.rawMbS.toFixed(0)} MB/s); ${archive.fileBytesPerRecord.toFixed(0)} file bytes a record`,
+    );
+
     // A queue as long as the burst: the figure is how fast the shipper drains, not how much a full queue drops.
     const shipper = new LogShipper({ service: `${service}-shipper`, maxQueuedLines: SHIPPER_LINES });
     const logger = pino({ ...ecsFormat(), name: "bench" }, shipper);
@@ -127,7 +144,13 @@ export async function benchSinks(
       sink_cpu_us_per_doc: Math.round(sinkCpuUs),
       raw_bulk_cpu_us_per_doc: Math.round(rawCpuUs),
       ...(esPid ? { es_cpu_us_per_doc: { sink: Math.round(sinkEsUs), raw_bulk: Math.round(rawEsUs) } } : {}),
-      ratios: { es_sink_vs_raw_bulk: Number((sinkRps / rawRps).toFixed(2)) },
+      archive_mb_s: Number(archive.archiveMbS.toFixed(1)),
+      archive_file_bytes_per_record: Math.round(archive.fileBytesPerRecord),
+      raw_file_mb_s: Math.round(archive.rawMbS),
+      ratios: {
+        es_sink_vs_raw_bulk: Number((sinkRps / rawRps).toFixed(2)),
+        archive_vs_raw_file: Number((archive.archiveMbS / archive.rawMbS).toFixed(3)),
+      },
     };
   } finally {
     // The bench's documents leave the day's index as they came.
@@ -136,5 +159,46 @@ export async function benchSinks(
       .catch(() => {});
     await es.close();
     await dropTopics([topic]).catch(() => {});
+  }
+}
+
+/** The archive sink on the topic, into a temporary directory; then a raw write of as many bytes. */
+async function benchArchive(
+  topic: string,
+  group: string,
+  totalValueBytes: number,
+  committedRate: (group: string, topic: string, total: number) => Promise<number>,
+) {
+  const dir = mkdtempSync(path.join(tmpdir(), "sluice-bench-archive-"));
+  try {
+    const host = startSluiceRun(["--module", "test/support/archive-module.ts", group], {
+      TEST_ARCHIVE_TOPIC: topic,
+      TEST_ARCHIVE_SINK: group,
+      TEST_ARCHIVE_DIR: dir,
+      TEST_ARCHIVE_MAX_RECORDS: "2000",
+      TEST_ARCHIVE_IDLE_MS: "200",
+    });
+    await host.ready();
+    const rps = await committedRate(group, topic, DOCUMENTS);
+    await host.stop();
+    const files = readdirSync(path.join(dir, topic), { recursive: true, withFileTypes: true }).filter((f) =>
+      f.name.endsWith(".avro"),
+    );
+    const fileBytes = files.reduce((sum, f) => sum + statSync(path.join(f.parentPath, f.name)).size, 0);
+
+    const block = Buffer.alloc(64 * 1024, 7);
+    const raw = await open(path.join(dir, "raw.bin"), "w");
+    const started = performance.now();
+    for (let written = 0; written < totalValueBytes; written += block.length) await raw.write(block);
+    await raw.sync();
+    const rawSeconds = (performance.now() - started) / 1000;
+    await raw.close();
+    return {
+      archiveMbS: (rps * (totalValueBytes / DOCUMENTS)) / 1e6,
+      rawMbS: totalValueBytes / rawSeconds / 1e6,
+      fileBytesPerRecord: fileBytes / DOCUMENTS,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,7 @@
  *   client_relay_rps            the same loop on the runtime's own client (@confluentinc/kafka-javascript), as the
  *                               runtime configures it: what the client allows before any Avro or handler runs
  *   java_ceiling_rps            Kafka's ProducerPerformance and ConsumerPerformance, the slower of the two
- *   sinks                       the Elasticsearch sink and the log shipper (bench-sinks.ts); `--only sinks` alone
+ *   sinks                       the Elasticsearch sink, the log shipper and the archive (bench-sinks.ts); `--only sinks` alone
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -496,6 +496,7 @@ function sinkTable(sinks: SinkFigures): string {
     `${`es_sink_rps              ${sinks.es_sink_rps}`.padEnd(35)}≥ 0.9 × es_raw_bulk_rps (${ratio}×: ${ratio >= 0.9 ? "meets" : "MISSES"})`,
     `es_raw_bulk_rps          ${sinks.es_raw_bulk_rps}`,
     `shipper_rps              ${sinks.shipper_rps}`,
+    `archive_mb_s             ${sinks.archive_mb_s} (${sinks.ratios.archive_vs_raw_file}× raw_file_mb_s ${sinks.raw_file_mb_s})`,
   ].join("\n");
 }
 

@@ -5,7 +5,7 @@
 import { stackComponents } from "../../ops/stack/stack.ts";
 
 export default async function stackReady(): Promise<void> {
-  const components = stackComponents();
+  const components = stackComponents(["s3"]); // the archive tests write to S3Proxy
   const health = await Promise.all(components.map((c) => c.probe()));
   const down = components.filter((_, i) => !health[i]?.healthy).map((c) => `${c.name} (${c.address})`);
   if (down.length) {

@@ -44,9 +44,11 @@ export class FlakyProxy {
   requests = 0;
   private server: http.Server;
   private port = 0;
-  private readonly target = new URL(runtimeConfig().elasticsearchUrl);
+  private readonly target: URL;
 
-  constructor() {
+  /** In front of Elasticsearch, or of another HTTP service. */
+  constructor(target: string = runtimeConfig().elasticsearchUrl) {
+    this.target = new URL(target);
     this.server = this.create();
   }
 
