@@ -239,9 +239,15 @@ export class SinkRunner {
 
   /** Commits a staged sink's durable records, of the partitions it still owns. */
   private async commitDurable(durable: TopicPartitionOffset[] | undefined): Promise<void> {
-    const offsets = (durable ?? [])
-      .filter((p) => this.assigned.has(partitionKey(p)))
-      .map((p) => ({ topic: p.topic, partition: p.partition, offset: String(BigInt(p.offset) + 1n) }));
+    const next = new Map<string, TopicPartitionOffset>(); // each partition's furthest
+    for (const p of durable ?? []) {
+      const key = partitionKey(p);
+      const offset = BigInt(p.offset) + 1n;
+      if (this.assigned.has(key) && offset > BigInt(next.get(key)?.offset ?? -1)) {
+        next.set(key, { topic: p.topic, partition: p.partition, offset: String(offset) });
+      }
+    }
+    const offsets = [...next.values()];
     if (offsets.length === 0) return;
     try {
       await this.consumer.commit(offsets);

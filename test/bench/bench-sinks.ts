@@ -22,9 +22,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ecsFormat } from "@elastic/ecs-pino-format";
 import pino from "pino";
+import { logIndexTemplate } from "../../connectors/elasticsearch/index-template.ts";
 import { LOG_INDEX_PATTERN, logDocument } from "../../connectors/elasticsearch/log-document.ts";
 import { BULK_RESPONSE_FIELDS, elasticsearchClient } from "../../connectors/elasticsearch/log-sink.ts";
 import { LogShipper } from "../../connectors/log-shipper/log-shipper.ts";
+import { runtimeConfig } from "../../runtime/index.ts";
 import type { LogEvent } from "../../schemas/types.generated.ts";
 import { createTopics, dropTopics, produceMany } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
@@ -82,6 +84,9 @@ export async function benchSinks(
     const valueBytes = await produceMany(topic, DOCUMENTS, (i) => logEvent(service, i));
     log(`  sinks: ${DOCUMENTS} LogEvents on ${topic.name}`);
 
+    // The raw loop may be the first to write to the day's index: it is created from the sink's template, as the
+    // sink would create it, not with dynamic mappings that the log pipeline's tests would then find.
+    await es.indices.putIndexTemplate(logIndexTemplate(LOG_INDEX_PATTERN, runtimeConfig().replicationFactor - 1));
     const esPid = localPid("org.elasticsearch.bootstrap.Elasticsearch");
     const esCpu = () => (esPid ? cpuMs(esPid) : 0);
     const rawService = `${service}-raw`;

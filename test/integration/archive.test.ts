@@ -288,7 +288,8 @@ describe("archive sink", () => {
       await new Promise((resolve) => setTimeout(resolve, 8_000));
       expect(await countArchived(s3TestStore(BUCKET, prefix, tempDir()), topic.name)).toBe(0);
       await proxy.set("pass");
-      await settled(store, topic.name, 1_000);
+      // Partitions retry on a doubling backoff (up to 8-16s after an outage this long): they come back one by one.
+      expect(await eventually(async () => (await countArchived(store, topic.name)) === 1_000, 60_000)).toBe(true);
       const perPartition = await offsets(store, topic.name);
       expect([...perPartition.values()].flat()).toHaveLength(1_000);
       for (const list of perPartition.values()) expect(list).toEqual(list.map((_, i) => i));
