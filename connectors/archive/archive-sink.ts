@@ -28,7 +28,7 @@ export interface ArchiveSinkOptions {
 /** The configured target: the bucket when ARCHIVE_S3_BUCKET is set (spooling under ARCHIVE_DIR), else the directory. */
 export function configuredStore(settings: ArchiveSettings = connectorSettings().archive): ArchiveStore {
   if (!settings.s3) return new DirectoryStore(settings.dir);
-  return new S3Store(settings.s3, new DirectoryStore(path.join(settings.dir, ".s3-spool")).spoolDir);
+  return new S3Store(settings.s3, path.join(settings.dir, ".spool"));
 }
 
 /** An archive sink for each topic in ARCHIVE_TOPICS. */
@@ -42,6 +42,7 @@ export function archiveSinks(): Sink[] {
 
 export function archiveSink({ topic, name = `archive-${topic.name}`, store, rotation }: ArchiveSinkOptions): Sink {
   let writer: ArchiveWriter | undefined;
+  let target: ArchiveStore | undefined;
   const opened = (): ArchiveWriter => {
     if (!writer) throw new SluiceError("NOT_STARTED", `${name} wrote before it was opened`);
     return writer;
@@ -52,7 +53,7 @@ export function archiveSink({ topic, name = `archive-${topic.name}`, store, rota
     // A write appends to open files; a batch only has to be big enough to make appending cheap.
     batching: { maxRecords: 2_000, maxBytes: 4 * 1024 * 1024, linger: "10ms" },
     async open({ log }) {
-      const target = store ?? configuredStore();
+      target ??= store ?? configuredStore();
       if (target instanceof S3Store) await target.ensureBucket();
       const schema = loadSchemaFiles(runtimeConfig().schemasDir).get(topic.valueSchema);
       if (!schema) throw new SluiceError("SCHEMA_MISSING", `${name}: no schema file for ${topic.valueSchema}`);
@@ -72,6 +73,8 @@ export function archiveSink({ topic, name = `archive-${topic.name}`, store, rota
     async close() {
       await writer?.close();
       writer = undefined;
+      if (target instanceof S3Store) target.close();
+      target = undefined;
     },
   };
 }

@@ -3,6 +3,7 @@
  * local spool, fsynced, then uploaded whole (a PUT is atomic: readers see all of it or nothing), then its
  * manifest; the spool file is removed once both are stored.
  */
+import { mkdirSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import {
   CreateBucketCommand,
@@ -48,6 +49,7 @@ export class S3Store implements ArchiveStore {
     this.prefix = location.prefix && !location.prefix.endsWith("/") ? `${location.prefix}/` : location.prefix;
     this.description = `s3://${location.bucket}/${this.prefix}${location.endpoint ? ` at ${location.endpoint}` : ""}`;
     this.spoolDir = spoolDir;
+    mkdirSync(spoolDir, { recursive: true });
     this.client = new S3Client({
       region: location.region,
       ...(location.endpoint ? { endpoint: location.endpoint, forcePathStyle: true } : {}),

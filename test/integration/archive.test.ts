@@ -274,7 +274,7 @@ describe("archive sink", () => {
       created.push(topic);
       const prefix = `down-${randomUUID().slice(0, 8)}`;
       const location = { bucket: BUCKET, prefix, endpoint: proxy.url, region: "us-east-1" };
-      const store = new S3Store(location, archiveTestStore({ TEST_ARCHIVE_DIR: tempDir() }).spoolDir);
+      const store = new S3Store(location, path.join(tempDir(), "spool"));
       await store.ensureBucket();
       const sink = archiveSink({
         topic,

@@ -16,6 +16,8 @@ export function archiveTestStore(env: NodeJS.ProcessEnv): ArchiveStore {
 }
 
 export function s3TestStore(bucket: string, prefix: string, spoolRoot: string): S3Store {
-  const spool = new DirectoryStore(path.join(spoolRoot, "s3-spool")).spoolDir;
-  return new S3Store({ bucket, prefix, endpoint: LOCAL_S3_ENDPOINT, region: "us-east-1" }, spool);
+  return new S3Store(
+    { bucket, prefix, endpoint: LOCAL_S3_ENDPOINT, region: "us-east-1" },
+    path.join(spoolRoot, "spool"),
+  );
 }
