@@ -50,6 +50,16 @@ node ops/demo/demo-traffic.ts
 echo
 echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch, archive-logs.app -> Avro files; alert-rules -> alerts -> alert-sink -> webhook =="
 node ops/demo/demo-logs.ts
+echo
+echo "== config broadcast: sluice config set -> PostgreSQL + config.updates (+ Redis, the fast path) -> every node =="
+sluice config set demo.banner "Black Friday, $(date -u +%T)"
+for _ in $(seq 1 20); do grep -q '"config.key":"demo.banner"' "$LOG_FILE" && break; sleep 0.5; done
+grep '"config.key":"demo.banner"' "$LOG_FILE" | tail -1 | node -e '
+  const line = require("fs").readFileSync(0, "utf8").trim();
+  if (!line) { console.log("[config] the processors did not apply demo.banner within 10s: see '"$LOG_FILE"'"); process.exit(1); }
+  const r = JSON.parse(line);
+  console.log(`[config] the processors (pid ${r["process.pid"]}) applied demo.banner version ${r["config.version"]}, first via ${r.via}`);
+'
 echo "[run] waiting 15s: the payment deadline (10s) passes and the flaky email's retry tier (5s) comes due"
 sleep 15
 
@@ -75,6 +85,7 @@ $(sluice stack status)
   ship a log file   npx sluice logs ship --service my-app /var/log/my-app.log
   the archive       $SLUICE_ROOT/${ARCHIVE_DIR:-.sluice/archive}/logs.app/dt=YYYY-MM-DD/hour=HH/ (Avro files, manifests)
   replay it         npx sluice archive replay logs.app --from $(date -u +%F) --to $(date -u +%F) --into TOPIC
+  broadcast config  npx sluice config set KEY VALUE [--expect-version N] | get KEY | history KEY | rollback KEY --to-version N
   alerts received   $SLUICE_ROOT/.sluice/logs/alerts-received.jsonl (the demo's webhook, pid $(cat "$WEBHOOK_PID_FILE"))
   schemas           curl -s ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}/subjects
   stack logs        $SLUICE_ROOT/.sluice/logs/

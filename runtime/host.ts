@@ -7,7 +7,8 @@ import type { Server } from "node:http";
 import type { DestinationStream } from "pino";
 import { SchemaRegistryClient } from "../schemas/registry-client.ts";
 import type { SchemaFile } from "../schemas/schema-files.ts";
-import type { BusinessTopic } from "../topics/topic.ts";
+import { type BusinessTopic, topicByName } from "../topics/topic.ts";
+import { CONFIG_TOPIC, ConfigSubscriber } from "./broadcast/config-subscriber.ts";
 import { systemClock } from "./clock.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { DelayRouter } from "./delay/delay-router.ts";
@@ -42,9 +43,15 @@ export class ProcessorHost {
   private readonly runners: (ProcessorRunner | SinkRunner)[] = [];
   private readonly ledgers = new Map<string, Ledger>();
   private router: DelayRouter | undefined;
+  private subscriber: ConfigSubscriber | undefined;
   private server: Server | undefined;
   readonly metrics = new Metrics();
   private logger: ReturnType<typeof createLogger> | undefined;
+
+  /** The broadcast configuration, as this node holds it (when the catalog has config.updates). */
+  get config(): ConfigSubscriber | undefined {
+    return this.subscriber;
+  }
 
   get log() {
     this.logger ??= createLogger("sluice", "info");
@@ -71,6 +78,14 @@ export class ProcessorHost {
       sessionTimeoutMs: config.sessionTimeoutMs,
       stallAfterMs: config.stallAfterMs,
     };
+    if (topicByName(CONFIG_TOPIC, topics)) {
+      // Every node holds all the configuration before it reports ready, and follows its changes.
+      this.subscriber = new ConfigSubscriber({ kafka, serde, log: this.log, redisUrl: config.redisUrl });
+      await this.subscriber.start();
+      this.subscriber.onChange(({ key, version, via }) =>
+        this.log.info({ "config.key": key, "config.version": String(version), via }, "config changed"),
+      );
+    }
     for (const definition of definitions) {
       if (isSink(definition)) {
         this.runners.push(new SinkRunner(definition, deps));
@@ -93,7 +108,7 @@ export class ProcessorHost {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.runners.map((r) => r.stop()), this.router?.stop()]);
+    await Promise.allSettled([...this.runners.map((r) => r.stop()), this.router?.stop(), this.subscriber?.stop()]);
     await Promise.allSettled([...this.ledgers.values()].map((l) => l.close()));
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
   }

@@ -4,6 +4,13 @@
  * nothing of a domain. The deterministic test driver has its own face, `runtime/testing/index.ts`.
  */
 
+export {
+  CONFIG_CHANNEL,
+  CONFIG_TOPIC,
+  type ConfigChange,
+  ConfigSubscriber,
+  type ConfigSubscriberDeps,
+} from "./broadcast/config-subscriber.ts";
 export { CatalogProducer, type CatalogProducerOptions, type SentRecord } from "./catalog-producer.ts";
 export { type Clock, systemClock, type Timer } from "./clock.ts";
 // Running them.
@@ -37,6 +44,7 @@ export { type LibrdkafkaOptions, librdkafka, librdkafkaBuild } from "./kafka/lib
 // Kafka, records and values.
 export type * from "./kafka/port.ts";
 export { type Ledger, type OnceResult, type OnceScope, transactionOf } from "./ledger/ledger.ts";
+export { migrate } from "./ledger/migrate.ts";
 export { PostgresLedger } from "./ledger/postgres-ledger.ts";
 export { RedisLedger } from "./ledger/redis-ledger.ts";
 export { createLogger } from "./logger.ts";

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   SINK_REJECTED: "a sink's external system rejected a record for good",
   SINK_PARTITION_REVOKED: "a record's partition was revoked before a staged sink took it (its new owner does)",
   SINK_STAGED_FAILURES: "a staged sink's write returned failures: a staged sink takes every record or throws",
+  CONFIG_VERSION_CONFLICT: "a config write expected another version than the key has (someone changed it first)",
+  CONFIG_VERSION_UNKNOWN: "a config rollback named a version the key never had",
   ARCHIVE_CORRUPT: "an archive file or its manifest is not what the archive sink writes",
   SIDE_EFFECT_RUNNING: "a ctx.once side effect of the same key is running elsewhere (or its holder died)",
 

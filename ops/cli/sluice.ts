@@ -5,6 +5,7 @@
  */
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { archiveCommand } from "./commands/archive.ts";
+import { configCommand } from "./commands/config.ts";
 import { kibanaCommand } from "./commands/kibana.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { runCommand } from "./commands/run.ts";
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   logs: logsCommand,
   kibana: kibanaCommand,
   archive: archiveCommand,
+  config: configCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -40,6 +42,8 @@ const USAGE = `usage: sluice <command>
                                         ship log lines to logs.app: follow files (rotation aware, checkpointed) or stdin
   logs prune --older-than 7d            delete the daily log indices past the retention
   kibana import                         import the logs data view, saved search and dashboard into KIBANA_URL
+  config set KEY VALUE [--expect-version N] | get KEY | history KEY | rollback KEY --to-version N
+                                        broadcast configuration: compare-and-set in PostgreSQL, to every node via config.updates
   archive replay <topic> --from DATE --to DATE --into TOPIC
                                         re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;
 

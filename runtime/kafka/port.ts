@@ -181,4 +181,15 @@ export interface KafkaPort {
    * consumer group: for state rebuilt from a topic's contents.
    */
   readToEnd(starts: PartitionStart[], onRecord: (record: ConsumedRecord) => void): Promise<void>;
+  /**
+   * Reads the partitions from their start offsets (committed records only), outside any consumer group, and keeps
+   * reading what is appended until closed: every node's own view of a topic (config broadcast).
+   */
+  follow(starts: PartitionStart[], onRecord: (record: ConsumedRecord) => void): PartitionFollower;
+}
+
+export interface PartitionFollower {
+  /** Resolves once each partition was read to the end it had when the follower started. */
+  readonly caughtUp: Promise<void>;
+  close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type {
   KafkaPort,
   NewTopic,
   OutgoingMessage,
+  PartitionFollower,
   PartitionStart,
   Producer,
   ProducerConfig,
@@ -35,6 +36,8 @@ export class MemoryKafka implements KafkaPort {
   private readonly groups = new Map<string, MemoryGroup>();
   /** Where a record without a key goes next, per topic: round robin, the same in every run. */
   private readonly roundRobin = new Map<string, number>();
+  /** Followers and each one's next offset per partition, moved on when the driver delivers. */
+  private readonly followers = new Set<{ starts: PartitionStart[]; onRecord: (record: ConsumedRecord) => void }>();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -159,9 +162,39 @@ export class MemoryKafka implements KafkaPort {
     }
   }
 
-  /** Hands each consumer its next batches; resolves once they are handled, telling whether any was. */
+  follow(starts: PartitionStart[], onRecord: (record: ConsumedRecord) => void): PartitionFollower {
+    const follower = { starts: starts.map((s) => ({ ...s, offset: s.offset ?? "0" })), onRecord };
+    this.followers.add(follower);
+    this.advance(follower);
+    return {
+      caughtUp: Promise.resolve(),
+      close: async () => {
+        this.followers.delete(follower);
+      },
+    };
+  }
+
+  /** Hands a follower the committed records after its positions; tells whether there were any. */
+  private advance(follower: { starts: PartitionStart[]; onRecord: (record: ConsumedRecord) => void }): boolean {
+    let advanced = false;
+    for (const start of follower.starts) {
+      for (const found of this.log(start.topic, start.partition).read(
+        Number(start.offset),
+        true,
+        Number.POSITIVE_INFINITY,
+      )) {
+        follower.onRecord(consumedRecord(start.topic, start.partition, found));
+        start.offset = String(found.offset + 1);
+        advanced = true;
+      }
+    }
+    return advanced;
+  }
+
+  /** Hands each consumer its next batches, and followers their records; resolves once they are handled. */
   async deliver(): Promise<boolean> {
     let delivered = false;
+    for (const follower of this.followers) if (this.advance(follower)) delivered = true;
     for (const group of this.groups.values()) if (await group.deliver()) delivered = true;
     return delivered;
   }

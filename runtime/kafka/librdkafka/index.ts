@@ -7,6 +7,7 @@ import kafkaClient, { KafkaJS } from "@confluentinc/kafka-javascript";
 import type { KafkaPort } from "../port.ts";
 import { LibrdkafkaAdmin, type LibrdkafkaOptions } from "./admin.ts";
 import { LibrdkafkaConsumer } from "./consumer.ts";
+import { follow } from "./follow.ts";
 import { LibrdkafkaProducer } from "./producer.ts";
 import { readToEnd } from "./read-to-end.ts";
 
@@ -30,5 +31,6 @@ export function librdkafka(options: LibrdkafkaOptions): KafkaPort {
     producer: (config) => new LibrdkafkaProducer(kafka, config),
     admin: () => new LibrdkafkaAdmin(kafka, options),
     readToEnd: (starts, onRecord) => readToEnd(options.brokers, starts, onRecord),
+    follow: (starts, onRecord) => follow(options.brokers, starts, onRecord),
   };
 }

@@ -1,0 +1,69 @@
+/** Following partitions outside any group, with the client's native consumer and `assign`, until closed. */
+import kafkaClient from "@confluentinc/kafka-javascript";
+import type { ConsumedRecord, PartitionFollower, PartitionStart } from "../port.ts";
+import { type HeaderList, recordHeaders } from "./consumer.ts";
+
+/** librdkafka's RD_KAFKA_OFFSET_BEGINNING. */
+const OFFSET_BEGINNING = -2;
+
+export function follow(
+  brokers: string[],
+  starts: PartitionStart[],
+  onRecord: (record: ConsumedRecord) => void,
+): PartitionFollower {
+  const consumer = new kafkaClient.KafkaConsumer(
+    {
+      "bootstrap.servers": brokers.join(","),
+      "group.id": "sluice-follower", // required by librdkafka; never joined: partitions are assigned directly
+      "enable.auto.commit": false,
+      "enable.partition.eof": true,
+      "isolation.level": "read_committed",
+      "fetch.wait.max.ms": 100,
+    },
+    {},
+  );
+  const caughtUp = Promise.withResolvers<void>();
+  const atEnd = new Set<string>();
+  let closed = false;
+  const loop = (async () => {
+    await new Promise<void>((resolve, reject) => consumer.connect({}, (error) => (error ? reject(error) : resolve())));
+    consumer.on("partition.eof", (eof) => {
+      atEnd.add(`${eof.topic}/${eof.partition}`);
+      if (atEnd.size >= starts.length) caughtUp.resolve();
+    });
+    consumer.setDefaultConsumeTimeout(100);
+    consumer.assign(
+      starts.map((s) => ({
+        topic: s.topic,
+        partition: s.partition,
+        offset: s.offset === undefined ? OFFSET_BEGINNING : Number(s.offset),
+      })),
+    );
+    if (starts.length === 0) caughtUp.resolve();
+    while (!closed) {
+      const messages = await new Promise<kafkaClient.Message[]>((resolve, reject) =>
+        consumer.consume(500, (error, batch) => (error ? reject(error) : resolve(batch))),
+      );
+      for (const m of messages) {
+        onRecord({
+          topic: m.topic,
+          partition: m.partition,
+          offset: String(m.offset),
+          key: typeof m.key === "string" ? Buffer.from(m.key) : (m.key ?? null),
+          value: m.value ?? null,
+          headers: recordHeaders(m.headers as HeaderList | undefined),
+          timestamp: m.timestamp ?? 0,
+        });
+      }
+    }
+  })();
+  loop.catch((error) => caughtUp.reject(error));
+  return {
+    caughtUp: caughtUp.promise,
+    async close() {
+      closed = true;
+      await loop.catch(() => {});
+      await new Promise((resolve) => consumer.disconnect(resolve));
+    },
+  };
+}
