@@ -8,6 +8,7 @@ import { archiveCommand } from "./commands/archive.ts";
 import { configCommand } from "./commands/config.ts";
 import { kibanaCommand } from "./commands/kibana.ts";
 import { logsCommand } from "./commands/logs.ts";
+import { outboxCommand } from "./commands/outbox.ts";
 import { runCommand } from "./commands/run.ts";
 import { schemasCommand } from "./commands/schemas.ts";
 import { stackCommand } from "./commands/stack.ts";
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   kibana: kibanaCommand,
   archive: archiveCommand,
   config: configCommand,
+  outbox: outboxCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -44,6 +46,7 @@ const USAGE = `usage: sluice <command>
   kibana import                         import the logs data view, saved search and dashboard into KIBANA_URL
   config set KEY VALUE [--expect-version N] | get KEY | history KEY | rollback KEY --to-version N
                                         broadcast configuration: compare-and-set in PostgreSQL, to every node via config.updates
+  outbox relay                          publish the transactional outbox's committed events to Kafka until SIGTERM
   archive replay <topic> --from DATE --to DATE --into TOPIC
                                         re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;
 

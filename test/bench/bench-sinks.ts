@@ -43,6 +43,7 @@ export interface SinkFigures {
   raw_bulk_cpu_us_per_doc: number;
   /** Of the local Elasticsearch, while the sink ran and while the raw loop ran (absent when it is not local). */
   es_cpu_us_per_doc?: { sink: number; raw_bulk: number };
+  archive_rps: number;
   archive_mb_s: number;
   archive_file_bytes_per_record: number;
   raw_file_mb_s: number;
@@ -127,7 +128,7 @@ export async function benchSinks(
 
     const archive = await benchArchive(topic.name, `archive-${service}`, valueBytes * DOCUMENTS, committedRate);
     log(
-      `  archive ${archive.archiveMbS.toFixed(1)} MB/s of values (${(archive.archiveMbS / archive.rawMbS).toFixed(2)} × ` +
+      `  archive ${archive.rps.toFixed(0)} records/s, ${archive.archiveMbS.toFixed(1)} MB/s of values (${(archive.archiveMbS / archive.rawMbS).toFixed(2)} × ` +
         `a raw file write, ${archive.rawMbS.toFixed(0)} MB/s); ${archive.fileBytesPerRecord.toFixed(0)} file bytes a record`,
     );
 
@@ -149,6 +150,7 @@ export async function benchSinks(
       sink_cpu_us_per_doc: Math.round(sinkCpuUs),
       raw_bulk_cpu_us_per_doc: Math.round(rawCpuUs),
       ...(esPid ? { es_cpu_us_per_doc: { sink: Math.round(sinkEsUs), raw_bulk: Math.round(rawEsUs) } } : {}),
+      archive_rps: Math.round(archive.rps),
       archive_mb_s: Number(archive.archiveMbS.toFixed(1)),
       archive_file_bytes_per_record: Math.round(archive.fileBytesPerRecord),
       raw_file_mb_s: Math.round(archive.rawMbS),
@@ -199,6 +201,7 @@ async function benchArchive(
     const rawSeconds = (performance.now() - started) / 1000;
     await raw.close();
     return {
+      rps,
       archiveMbS: (rps * (totalValueBytes / DOCUMENTS)) / 1e6,
       rawMbS: totalValueBytes / rawSeconds / 1e6,
       fileBytesPerRecord: fileBytes / DOCUMENTS,

@@ -12,6 +12,7 @@
  *                               runtime configures it: what the client allows before any Avro or handler runs
  *   java_ceiling_rps            Kafka's ProducerPerformance and ConsumerPerformance, the slower of the two
  *   sinks                       the Elasticsearch sink, the log shipper and the archive (bench-sinks.ts); `--only sinks` alone
+ *   config                      config broadcast propagation to three nodes (bench-config.ts); `--only config` alone
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -31,6 +32,7 @@ import { planBusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, kafka } from "../support/kafka.ts";
 import { createTopics, dropTopics, produceMany, registry, schemas } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
+import { benchConfig } from "./bench-config.ts";
 import { BENCH_ROUNDS, benchProcessors, benchTopics, isFailingKey } from "./bench-processors.ts";
 import { benchSinks, type SinkFigures } from "./bench-sinks.ts";
 import { cpuMs } from "./cpu.ts";
@@ -372,6 +374,11 @@ async function main(): Promise<void> {
     }
     return;
   }
+  if (process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "config") {
+    const config = await benchConfig(log);
+    console.log(json ? JSON.stringify({ config }) : JSON.stringify(config, null, 2));
+    return;
+  }
   const rounds = Array.from({ length: BENCH_ROUNDS }, (_, round) => benchProcessors(id, round)).flat();
   await createTopics(topics, rounds);
   try {
@@ -428,6 +435,7 @@ async function main(): Promise<void> {
     log(`  delays: ${delay.count} delivered, p99 lateness ${delay.p99} ms, ${delay.early} early`);
 
     const sinks = await benchSinks(drainRate, log);
+    const config = await benchConfig(log);
     const javaCeilingRps = Math.min(java.producer, java.consumer);
     const figures = {
       records: N,
@@ -453,6 +461,7 @@ async function main(): Promise<void> {
         eos_vs_alo: Number((eos.rps / alo.rps).toFixed(2)),
       },
       sinks,
+      config,
     };
     if (json) console.log(JSON.stringify(figures));
     else {

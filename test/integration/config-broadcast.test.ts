@@ -2,9 +2,9 @@
  * Config broadcast on the real PostgreSQL, Kafka and Redis: `sluice config`'s store writes, subscriber processes
  * (as every node runs one) apply.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -13,6 +13,7 @@ import { ConfigStore } from "../../connectors/config-broadcast/config-store.ts";
 import { AvroSerde, CatalogProducer, ConfigSubscriber, runtimeConfig } from "../../runtime/index.ts";
 import type { TopicValues } from "../../schemas/types.generated.ts";
 import { TOPICS } from "../../topics/catalog.ts";
+import { type ConfigNode, configLines, heldVersion, startConfigNode } from "../support/config-nodes.ts";
 import { kafka } from "../support/kafka.ts";
 import { eventually, registry, schemas } from "../support/runtime.ts";
 
@@ -23,6 +24,12 @@ const producer = kafka.producer({ lingerMs: 0 });
 const catalog = new CatalogProducer<TopicValues>({ producer, serde: new AvroSerde(registry), topics: TOPICS, schemas });
 let store: ConfigStore;
 const children: ChildProcess[] = [];
+
+async function node(out: string): Promise<ConfigNode> {
+  const started = await startConfigNode(out);
+  children.push(started.process);
+  return started;
+}
 
 beforeAll(async () => {
   await producer.connect();
@@ -35,50 +42,6 @@ afterAll(async () => {
   await producer.disconnect();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Node {
-  out: string;
-  process: ChildProcess;
-}
-
-/** Starts a subscriber process writing to `out` and waits until it has loaded the topic. */
-async function node(out: string, env: NodeJS.ProcessEnv = {}): Promise<Node> {
-  const started = existsSync(out) ? lines(out).length : 0;
-  const child = spawn(process.execPath, ["test/support/config-subscriber-process.ts"], {
-    env: { ...process.env, TEST_CONFIG_OUT: out, ...env },
-    stdio: "ignore",
-  });
-  children.push(child);
-  expect(
-    await eventually(
-      () =>
-        lines(out)
-          .slice(started)
-          .some((l) => l.loaded),
-      30_000,
-    ),
-  ).toBe(true);
-  return { out, process: child };
-}
-
-function lines(out: string): Record<string, unknown>[] {
-  if (!existsSync(out)) return [];
-  return readFileSync(out, "utf8")
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-}
-
-/** The version a node holds for `key`: from what it loaded last and what it applied since. */
-function heldVersion(out: string, key: string): string | undefined {
-  let held: string | undefined;
-  for (const l of lines(out)) {
-    if (l.loaded) held = (l.loaded as Record<string, string>)[key];
-    else if (l.key === key) held = l.version as string;
-  }
-  return held;
-}
 
 describe("config broadcast", () => {
   it("reaches three nodes; one down during three updates converges on restart; an older version is ignored", async () => {
@@ -95,7 +58,7 @@ describe("config broadcast", () => {
       expect(await eventually(() => heldVersion(out, key) === String(last.version))).toBe(true);
       // Each node applied each version once, in order (Redis and Kafka both bring it; the second is ignored).
       expect(
-        lines(out)
+        configLines(out)
           .filter((l) => l.key === key)
           .map((l) => l.value),
       ).toEqual(["v1", "v2", "v3", "v4"]);
@@ -111,7 +74,7 @@ describe("config broadcast", () => {
     for (const out of outs) {
       expect(await eventually(() => heldVersion(out, `${key}.marker`) === String(marker.version))).toBe(true);
       expect(heldVersion(out, key)).toBe(String(last.version));
-      expect(lines(out).some((l) => l.key === key && l.value === "stale")).toBe(false);
+      expect(configLines(out).some((l) => l.key === key && l.value === "stale")).toBe(false);
     }
   }, 120_000);
 

@@ -1,0 +1,182 @@
+/**
+ * The outbox relay: publishes the outbox's committed rows to Kafka in id order (within a key, commit order: see
+ * outbox.ts), each with its row's event id, then marks them published; deletes published rows after the retention.
+ * LISTEN/NOTIFY wakes it as soon as a writer commits; it also polls, in case a notification is lost.
+ *
+ * One relay publishes at a time: it holds a session-level advisory lock for as long as it runs, and a second
+ * relay waits for it (a standby). Each key's order holds with any number of relays.
+ *
+ * At-least-once, checked back against the database: the database is the source of truth, so a relay that died
+ * between Kafka's acknowledgement and the mark (or before either) leaves the rows unmarked, and the next relay
+ * publishes them again with the same event ids, which consumers' `ctx.once` drops. A row is never lost: only what
+ * Kafka acknowledged is marked.
+ */
+
+import path from "node:path";
+import pg from "pg";
+import type { Logger } from "pino";
+import { HEADER, headerList, type KafkaPort, migrate, type Producer } from "../../runtime/index.ts";
+import { OUTBOX_CHANNEL } from "./outbox.ts";
+
+export const OUTBOX_MIGRATIONS = path.join(import.meta.dirname, "migrations");
+const RELAY_LOCK = "sluice_outbox_relay";
+
+export interface OutboxRelayOptions {
+  databaseUrl: string;
+  kafka: KafkaPort;
+  log: Logger;
+  /** Rows published at once. Default: 500. */
+  batch?: number;
+  /** How often it looks without a notification. Default: 1s. */
+  pollMs?: number;
+  /** How long published rows are kept. Default: 1 day. */
+  retentionMs?: number;
+}
+
+interface Row {
+  id: string;
+  event_id: string;
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export class OutboxRelay {
+  private readonly options: OutboxRelayOptions;
+  private readonly pool: pg.Pool;
+  private producer: Producer | undefined;
+  private session: pg.PoolClient | undefined;
+  private wake: (() => void) | undefined;
+  /** A writer committed since the last look. */
+  private notified = false;
+  private stopping = false;
+  /** Topics Kafka refused, left out until then. */
+  private readonly blocked = new Map<string, { until: number; backoffMs: number }>();
+  private running: Promise<void> | undefined;
+  published = 0;
+
+  constructor(options: OutboxRelayOptions) {
+    this.options = options;
+    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  }
+
+  /** Resolves once this relay holds the lock and publishes (a standby waits here); then runs until stopped. */
+  async start(): Promise<void> {
+    await migrate(this.pool, [OUTBOX_MIGRATIONS]);
+    // A topic Kafka does not know fails its rows in 30s instead of librdkafka's 5 minutes (then it waits, see publishBatch).
+    this.producer = this.options.kafka.producer({ lingerMs: 1, deliveryTimeoutMs: 30_000 });
+    await this.producer.connect();
+    const session = await this.pool.connect();
+    this.session = session;
+    while (!this.stopping) {
+      const { rows } = await session.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [
+        RELAY_LOCK,
+      ]);
+      if (rows[0]?.locked) break;
+      await this.sleep(1_000);
+    }
+    if (this.stopping) return;
+    session.on("notification", () => {
+      this.notified = true;
+      this.wake?.();
+    });
+    await session.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    this.options.log.info("outbox relay publishing");
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.session?.release(true); // the session's end releases the lock
+    await this.producer?.disconnect();
+    await this.pool.end();
+  }
+
+  private async run(): Promise<void> {
+    const { batch = 500, pollMs = 1_000, retentionMs = 86_400_000, log } = this.options;
+    let pruned = 0;
+    while (!this.stopping) {
+      let published = 0;
+      this.notified = false; // what commits from here on is looked for again
+      try {
+        published = await this.publishBatch(batch);
+        if (Date.now() - pruned > 60_000) {
+          await this.pool.query(
+            "DELETE FROM sluice_outbox WHERE published_at < now() - $1 * interval '1 millisecond'",
+            [retentionMs],
+          );
+          pruned = Date.now();
+        }
+      } catch (error) {
+        log.warn({ err: error }, "outbox relay could not publish: trying again");
+      }
+      if (published < batch) await this.sleep(pollMs);
+    }
+  }
+
+  /**
+   * Publishes the oldest unpublished rows, topic by topic, marking each topic's once Kafka has them; returns how
+   * many it looked at. A topic Kafka refuses (deleted, not created yet) is left out for a doubling backoff, so its
+   * rows wait without holding up the others.
+   */
+  private async publishBatch(batch: number): Promise<number> {
+    const now = Date.now();
+    const blocked = [...this.blocked].filter(([, b]) => b.until > now).map(([topic]) => topic);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT id, event_id, topic, key, value, headers FROM sluice_outbox
+       WHERE published_at IS NULL AND NOT (topic = ANY($2::text[])) ORDER BY id LIMIT $1`,
+      [batch, blocked],
+    );
+    const byTopic = new Map<string, Row[]>();
+    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    for (const [topic, topicRows] of byTopic) {
+      try {
+        await this.producer?.send([
+          {
+            topic,
+            messages: topicRows.map((row) => ({
+              key: row.key,
+              value: row.value,
+              headers: headerList({ [HEADER.eventId]: row.event_id, ...row.headers }),
+            })),
+          },
+        ]);
+      } catch (error) {
+        const backoffMs = Math.min(60_000, 2 * (this.blocked.get(topic)?.backoffMs ?? 2_500));
+        this.blocked.set(topic, { until: Date.now() + backoffMs, backoffMs });
+        this.options.log.warn({ err: error, "kafka.topic": topic, backoffMs }, "outbox rows of a topic not published");
+        continue;
+      }
+      this.blocked.delete(topic);
+      crashAfterProduce();
+      await this.pool.query("UPDATE sluice_outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [
+        topicRows.map((r) => r.id),
+      ]);
+      this.published += topicRows.length;
+    }
+    return rows.length;
+  }
+
+  /** Waits `ms`, or until a notification or stop. */
+  private sleep(ms: number): Promise<void> {
+    if (this.notified || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+/** SLUICE_OUTBOX_CRASH_AFTER_PRODUCE=n: a test's relay dies the n-th time Kafka acknowledged rows it has not marked. */
+let produced = 0;
+function crashAfterProduce(): void {
+  const nth = Number(process.env.SLUICE_OUTBOX_CRASH_AFTER_PRODUCE ?? 0);
+  if (nth > 0 && ++produced === nth) process.kill(process.pid, "SIGKILL");
+}
