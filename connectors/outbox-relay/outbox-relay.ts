@@ -31,6 +31,8 @@ export interface OutboxRelayOptions {
   pollMs?: number;
   /** How long published rows are kept. Default: 1 day. */
   retentionMs?: number;
+  /** Whether writers' notifications wake it (false: it polls alone). Default: true. */
+  listen?: boolean;
 }
 
 interface Row {
@@ -81,7 +83,7 @@ export class OutboxRelay {
       this.notified = true;
       this.wake?.();
     });
-    await session.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    if (this.options.listen ?? true) await session.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.options.log.info("outbox relay publishing");
     this.running = this.run();
   }

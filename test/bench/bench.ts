@@ -13,6 +13,7 @@
  *   java_ceiling_rps            Kafka's ProducerPerformance and ConsumerPerformance, the slower of the two
  *   sinks                       the Elasticsearch sink, the log shipper and the archive (bench-sinks.ts); `--only sinks` alone
  *   config                      config broadcast propagation to three nodes (bench-config.ts); `--only config` alone
+ *   outbox                      the transactional outbox and its relay (bench-outbox.ts); `--only outbox` alone
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -33,6 +34,7 @@ import { consumeUntil, kafka } from "../support/kafka.ts";
 import { createTopics, dropTopics, produceMany, registry, schemas } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
 import { benchConfig } from "./bench-config.ts";
+import { benchOutbox } from "./bench-outbox.ts";
 import { BENCH_ROUNDS, benchProcessors, benchTopics, isFailingKey } from "./bench-processors.ts";
 import { benchSinks, type SinkFigures } from "./bench-sinks.ts";
 import { cpuMs } from "./cpu.ts";
@@ -374,9 +376,10 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "config") {
-    const config = await benchConfig(log);
-    console.log(json ? JSON.stringify({ config }) : JSON.stringify(config, null, 2));
+  const alone = { config: benchConfig, outbox: benchOutbox }[process.argv[process.argv.indexOf("--only") + 1] ?? ""];
+  if (process.argv.includes("--only") && alone) {
+    const figures = await alone(log);
+    console.log(JSON.stringify(figures, null, json ? 0 : 2));
     return;
   }
   const rounds = Array.from({ length: BENCH_ROUNDS }, (_, round) => benchProcessors(id, round)).flat();
@@ -436,6 +439,7 @@ async function main(): Promise<void> {
 
     const sinks = await benchSinks(drainRate, log);
     const config = await benchConfig(log);
+    const outbox = await benchOutbox(log);
     const javaCeilingRps = Math.min(java.producer, java.consumer);
     const figures = {
       records: N,
@@ -462,6 +466,7 @@ async function main(): Promise<void> {
       },
       sinks,
       config,
+      outbox,
     };
     if (json) console.log(JSON.stringify(figures));
     else {

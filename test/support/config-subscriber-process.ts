@@ -14,7 +14,7 @@ const subscriber = new ConfigSubscriber({
   kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "test-config-subscriber", silent: true }),
   serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
   log: pino({ level: "error" }),
-  redisUrl: process.env.TEST_CONFIG_REDIS ?? config.redisUrl,
+  redisUrl: process.env.TEST_CONFIG_REDIS === "none" ? undefined : (process.env.TEST_CONFIG_REDIS ?? config.redisUrl),
 });
 await subscriber.start();
 const line = (entry: object) => appendFileSync(out, `${JSON.stringify(entry)}\n`);
