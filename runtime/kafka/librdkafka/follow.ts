@@ -27,10 +27,7 @@ export function follow(
   let closed = false;
   const loop = (async () => {
     await new Promise<void>((resolve, reject) => consumer.connect({}, (error) => (error ? reject(error) : resolve())));
-    consumer.on("partition.eof", (eof) => {
-      atEnd.add(`${eof.topic}/${eof.partition}`);
-      if (atEnd.size >= starts.length) caughtUp.resolve();
-    });
+    consumer.on("partition.eof", (eof) => atEnd.add(`${eof.topic}/${eof.partition}`));
     consumer.setDefaultConsumeTimeout(100);
     // Hand over what has arrived at once: otherwise each call keeps collecting while records come less than the
     // timeout apart, and a steady trickle of changes would wait for a pause.
@@ -45,11 +42,18 @@ export function follow(
         offset: s.offset === undefined ? OFFSET_BEGINNING : Number(s.offset),
       })),
     );
-    if (starts.length === 0) caughtUp.resolve();
+    let ready = false;
     while (!closed) {
-      const messages = await new Promise<kafkaClient.Message[]>((resolve, reject) =>
-        consumer.consume(500, (error, batch) => (error ? reject(error) : resolve(batch))),
-      );
+      let messages: kafkaClient.Message[];
+      try {
+        messages = await new Promise<kafkaClient.Message[]>((resolve, reject) =>
+          consumer.consume(500, (error, batch) => (error ? reject(error) : resolve(batch))),
+        );
+      } catch (error) {
+        if (!ready) throw error; // the caller hears of it through caughtUp
+        await new Promise((resolve) => setTimeout(resolve, 1_000)); // once following, it keeps trying
+        continue;
+      }
       for (const m of messages) {
         onRecord({
           topic: m.topic,
@@ -60,6 +64,11 @@ export function follow(
           headers: recordHeaders(m.headers as HeaderList | undefined),
           timestamp: m.timestamp ?? 0,
         });
+      }
+      // Caught up once every partition has been at its end, and what came before the end was handed over.
+      if (!ready && atEnd.size >= starts.length) {
+        ready = true;
+        caughtUp.resolve();
       }
     }
   })();
