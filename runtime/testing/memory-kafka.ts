@@ -30,6 +30,12 @@ interface MemoryTopic {
   configs: Record<string, string>;
 }
 
+/** A reader outside any group: where it is in each partition, and who gets the records. */
+interface Follower {
+  starts: PartitionStart[];
+  onRecord: (record: ConsumedRecord) => void;
+}
+
 export class MemoryKafka implements KafkaPort {
   private readonly clock: Clock;
   private readonly topics = new Map<string, MemoryTopic>();
@@ -37,7 +43,7 @@ export class MemoryKafka implements KafkaPort {
   /** Where a record without a key goes next, per topic: round robin, the same in every run. */
   private readonly roundRobin = new Map<string, number>();
   /** Followers and each one's next offset per partition, moved on when the driver delivers. */
-  private readonly followers = new Set<{ starts: PartitionStart[]; onRecord: (record: ConsumedRecord) => void }>();
+  private readonly followers = new Set<Follower>();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -154,16 +160,13 @@ export class MemoryKafka implements KafkaPort {
     };
   }
 
+  /** A follower, closed once it has read what is there (which it does when it starts). */
   async readToEnd(starts: PartitionStart[], onRecord: (record: ConsumedRecord) => void): Promise<void> {
-    for (const { topic, partition, offset } of starts) {
-      for (const found of this.log(topic, partition).read(Number(offset ?? 0), true, Number.POSITIVE_INFINITY)) {
-        onRecord(consumedRecord(topic, partition, found));
-      }
-    }
+    await this.follow(starts, onRecord).close();
   }
 
   follow(starts: PartitionStart[], onRecord: (record: ConsumedRecord) => void): PartitionFollower {
-    const follower = { starts: starts.map((s) => ({ ...s, offset: s.offset ?? "0" })), onRecord };
+    const follower: Follower = { starts: starts.map((s) => ({ ...s, offset: s.offset ?? "0" })), onRecord };
     this.followers.add(follower);
     this.advance(follower);
     return {
@@ -175,7 +178,7 @@ export class MemoryKafka implements KafkaPort {
   }
 
   /** Hands a follower the committed records after its positions; tells whether there were any. */
-  private advance(follower: { starts: PartitionStart[]; onRecord: (record: ConsumedRecord) => void }): boolean {
+  private advance(follower: Follower): boolean {
     let advanced = false;
     for (const start of follower.starts) {
       for (const found of this.log(start.topic, start.partition).read(
