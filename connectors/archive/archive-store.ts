@@ -5,7 +5,7 @@
  * the manifest beside it as `….manifest.json`.
  */
 import { mkdirSync } from "node:fs";
-import { access, mkdir, open, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { access, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { SluiceError } from "../../topics/errors.ts";
 import { crashPoint } from "./crash-point.ts";
@@ -141,9 +141,9 @@ async function mkdirDurably(dir: string, root: string): Promise<void> {
 }
 
 async function writeDurably(file: string, text: string): Promise<void> {
-  await writeFile(file, text);
-  const handle = await open(file, "r+");
+  const handle = await open(file, "w");
   try {
+    await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();

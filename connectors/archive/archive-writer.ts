@@ -19,6 +19,7 @@ import { type ArchiveManifest, type ArchiveStore, archiveFileKey } from "./archi
 import { containerBlock, containerHeader, syncMarker } from "./avro-container.ts";
 import { crashPoint } from "./crash-point.ts";
 
+const HOUR_MS = 3_600_000;
 /** Records are appended in blocks of about this many bytes (before compression). */
 const BLOCK_BYTES = 64 * 1024;
 
@@ -164,7 +165,8 @@ export class ArchiveWriter {
     const { manifest } = file;
     return (
       record.schemaId === manifest.schemaId &&
-      archiveFileKey(this.topic, record.partition, manifest.startOffset, record.timestamp) === manifest.file &&
+      // The file's directory is its first record's UTC hour (dt=, hour=), and UTC hours are whole hours of epoch time.
+      Math.floor(record.timestamp / HOUR_MS) === Math.floor(manifest.firstTimestamp / HOUR_MS) &&
       record.timestamp - manifest.firstTimestamp < this.rotation.intervalMs
     );
   }

@@ -132,9 +132,7 @@ export class OutboxRelay {
        WHERE published_at IS NULL AND NOT (topic = ANY($2::text[])) ORDER BY id LIMIT $1`,
       [batch, blocked],
     );
-    const byTopic = new Map<string, Row[]>();
-    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-    for (const [topic, topicRows] of byTopic) {
+    for (const [topic, topicRows] of Map.groupBy(rows, (row) => row.topic)) {
       try {
         await this.producer?.send([
           {
