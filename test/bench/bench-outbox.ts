@@ -16,6 +16,7 @@ import { Outbox } from "../../connectors/outbox-relay/outbox.ts";
 import { OUTBOX_MIGRATIONS, OutboxRelay } from "../../connectors/outbox-relay/outbox-relay.ts";
 import { AvroSerde, HEADER, migrate, runtimeConfig, textHeaders } from "../../runtime/index.ts";
 import { kafka } from "../support/kafka.ts";
+import { inTransaction } from "../support/postgres.ts";
 import { createTopics, dropTopics, registry, schemas } from "../support/runtime.ts";
 import { stateEvent, testTopicSpec } from "../support/topics.ts";
 
@@ -44,14 +45,7 @@ export async function benchOutbox(log: (line: string) => void): Promise<OutboxFi
   await pool.query("CREATE TABLE IF NOT EXISTS bench_orders (order_id text PRIMARY KEY, state text NOT NULL)");
   const quiet = pino({ level: "silent" });
   const transaction = async (work: (tx: pg.PoolClient) => Promise<unknown>) => {
-    const tx = await pool.connect();
-    try {
-      await tx.query("BEGIN");
-      await work(tx);
-      await tx.query("COMMIT");
-    } finally {
-      tx.release();
-    }
+    await inTransaction(pool, work);
   };
   const schema = schemas.get(topic.valueSchema);
   if (!schema) throw new Error(`no schema ${topic.valueSchema}`);

@@ -12,6 +12,7 @@ import { OUTBOX_MIGRATIONS, OutboxRelay } from "../../connectors/outbox-relay/ou
 import { AvroSerde, HEADER, migrate, runtimeConfig } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, kafka, type RawRecord } from "../support/kafka.ts";
+import { inTransaction } from "../support/postgres.ts";
 import { dropTopics, eventually, registry, schemas, testTopic } from "../support/runtime.ts";
 import { type StateEvent, stateEvent } from "../support/topics.ts";
 
@@ -38,22 +39,6 @@ async function outboxTopic(): Promise<{ topic: BusinessTopic; outbox: Outbox }> 
   const topic = await testTopic("outbox", { partitions: 3 });
   created.push(topic);
   return { topic, outbox: new Outbox({ serde, topics: [topic], schemas }) };
-}
-
-/** Runs `work` in a transaction of its own; commits, or rolls back when `commit` is false. */
-async function inTransaction<T>(work: (tx: pg.PoolClient) => Promise<T>, commit = true): Promise<T> {
-  const tx = await pool.connect();
-  try {
-    await tx.query("BEGIN");
-    const result = await work(tx);
-    await tx.query(commit ? "COMMIT" : "ROLLBACK");
-    return result;
-  } catch (error) {
-    await tx.query("ROLLBACK");
-    throw error;
-  } finally {
-    tx.release();
-  }
 }
 
 function relayProcess(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exited: Promise<NodeJS.Signals | null> } {
@@ -95,10 +80,10 @@ describe("transactional outbox", () => {
     const open = await pool.connect();
     await open.query("BEGIN");
     await outbox.publish(open, topic.name, "o-1", stateEvent("o-1", "CREATED", 1n)); // lower id, commits last
-    await inTransaction((tx) => outbox.publish(tx, topic.name, "o-2", stateEvent("o-2", "CREATED", 1n)));
-    await inTransaction((tx) => outbox.publish(tx, topic.name, "o-3", stateEvent("o-3", "CREATED", 1n)), false);
+    await inTransaction(pool, (tx) => outbox.publish(tx, topic.name, "o-2", stateEvent("o-2", "CREATED", 1n)));
+    await inTransaction(pool, (tx) => outbox.publish(tx, topic.name, "o-3", stateEvent("o-3", "CREATED", 1n)), false);
     // A second writer of o-1 waits for the first to commit: its event comes after, whatever the ids.
-    const second = inTransaction((tx) => outbox.publish(tx, topic.name, "o-1", stateEvent("o-1", "PAID", 2n)));
+    const second = inTransaction(pool, (tx) => outbox.publish(tx, topic.name, "o-1", stateEvent("o-1", "PAID", 2n)));
     const waited = await Promise.race([second.then(() => false), new Promise((r) => setTimeout(() => r(true), 500))]);
     expect(waited).toBe(true);
     const early = await consumeUntil(topic.name, (records) => records.length >= 1, 10_000, 500);
@@ -124,6 +109,7 @@ describe("transactional outbox", () => {
         const seq = BigInt(Math.floor(i / 20));
         const commit = i % 10 !== 9;
         const eventId = await inTransaction(
+          pool,
           (tx) => outbox.publish(tx, topic.name, key, stateEvent(key, "PAID", seq)),
           commit,
         );
@@ -154,7 +140,7 @@ describe("transactional outbox", () => {
 
   it("checks back after dying between Kafka's acknowledgement and the mark: republished with the same event ids", async () => {
     const { topic, outbox } = await outboxTopic();
-    const ids = await inTransaction((tx) =>
+    const ids = await inTransaction(pool, (tx) =>
       Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           outbox.publish(tx, topic.name, `o-${i}`, stateEvent(`o-${i}`, "CREATED", 0n)),
@@ -177,7 +163,7 @@ describe("transactional outbox", () => {
     relayProcess();
     for (let i = 0; i < 500; i++) {
       const key = `order-${i % 10}`;
-      await inTransaction((tx) => outbox.publish(tx, topic.name, key, stateEvent(key, "PAID", BigInt(i))));
+      await inTransaction(pool, (tx) => outbox.publish(tx, topic.name, key, stateEvent(key, "PAID", BigInt(i))));
     }
     expect(await eventually(async () => (await unpublished(topic)) === 0, 30_000)).toBe(true);
     const records = await consumeUntil(topic.name, (r) => r.length >= 500, 15_000, 1_000);
