@@ -9,6 +9,7 @@ import { orderLifecycle } from "./order-state/order-lifecycle.ts";
 import { cancelUnpaid } from "./order-timeout/cancel-unpaid.ts";
 import { schedulePaymentCheck } from "./order-timeout/schedule-payment-check.ts";
 import { grantPoints } from "./points/grant-points.ts";
+import { syncUsers } from "./user-directory/sync-users.ts";
 
 export const PROCESSORS: readonly Processor[] = [
   reserveStock,
@@ -19,7 +20,8 @@ export const PROCESSORS: readonly Processor[] = [
   orderLifecycle,
   schedulePaymentCheck,
   cancelUnpaid,
+  syncUsers,
 ];
 
-/** The SQL migrations of the processors' tables (stock, points, emails, order states). */
+/** The SQL migrations of the processors' tables (stock, points, emails, order states, the user directory). */
 export const MIGRATIONS = path.join(import.meta.dirname, "migrations");

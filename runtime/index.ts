@@ -25,6 +25,7 @@ export {
   runtimeConfig,
   textVar,
 } from "./config.ts";
+export { type CrashPoint, crashPoint } from "./crash-point.ts";
 export { DelayRouter, type DelayRouterDeps } from "./delay/delay-router.ts";
 export { childEventId } from "./event-id.ts";
 export { classify, type FailureClass, PermanentError, RetryableError, ValidationError } from "./failure.ts";
@@ -49,6 +50,7 @@ export { PostgresLedger } from "./ledger/postgres-ledger.ts";
 export { RedisLedger } from "./ledger/redis-ledger.ts";
 export { createLogger } from "./logger.ts";
 export { Metrics } from "./metrics.ts";
+export { inTransaction } from "./postgres.ts";
 // Declaring processors and their routes.
 export {
   type Context,

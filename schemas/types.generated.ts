@@ -120,6 +120,7 @@ export interface UserStatusChanged {
   status: UserStatus;
   email: null | string;
   updatedAt: bigint;
+  version: bigint;
 }
 
 export type UserStatus = "ACTIVE" | "SUSPENDED" | "DELETED";

@@ -7,8 +7,8 @@
 import { mkdirSync } from "node:fs";
 import { access, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
+import { crashPoint } from "../../runtime/index.ts";
 import { SluiceError } from "../../topics/errors.ts";
-import { crashPoint } from "./crash-point.ts";
 
 export interface ArchiveManifest {
   /** The file's key (its path under the archive's root). */
@@ -92,7 +92,7 @@ export class DirectoryStore implements ArchiveStore {
       // A publish that failed after the rename is tried again: the file is already in place.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || !(await exists(target))) throw error;
     }
-    crashPoint("renamed");
+    crashPoint("archive.renamed");
     const manifestPath = path.join(this.root, manifestKey(manifest.file));
     await writeDurably(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(`${manifestPath}.tmp`, manifestPath);

@@ -13,11 +13,10 @@
 import { type FileHandle, open, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type avro from "avsc";
-import type { SinkRecord, TopicPartitionOffset } from "../../runtime/index.ts";
+import { crashPoint, type SinkRecord, type TopicPartitionOffset } from "../../runtime/index.ts";
 import { avroType } from "../../schemas/avro-type.ts";
 import { type ArchiveManifest, type ArchiveStore, archiveFileKey } from "./archive-store.ts";
 import { containerBlock, containerHeader, syncMarker } from "./avro-container.ts";
-import { crashPoint } from "./crash-point.ts";
 
 const HOUR_MS = 3_600_000;
 /** Records are appended in blocks of about this many bytes (before compression). */
@@ -236,7 +235,7 @@ export class ArchiveWriter {
     file.length += block.length;
     file.pending = [];
     file.pendingBytes = 0;
-    crashPoint("writing");
+    crashPoint("archive.writing");
   }
 
   /** Appends, fsyncs and publishes the file; tried again from where it failed when a step fails. */
@@ -247,11 +246,11 @@ export class ArchiveWriter {
       await file.handle.sync();
       await file.handle.close();
       file.handle = undefined;
-      crashPoint("fsynced");
+      crashPoint("archive.fsynced");
     }
     file.manifest.bytes = file.length;
     await this.store.publish(file.spool, file.manifest);
-    crashPoint("published");
+    crashPoint("archive.published");
     state.file = undefined;
     return this.position(file.manifest);
   }

@@ -14,6 +14,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { crashPoint } from "../../runtime/index.ts";
 import {
   type ArchiveManifest,
   type ArchiveStore,
@@ -22,7 +23,6 @@ import {
   manifestKey,
   parseManifest,
 } from "./archive-store.ts";
-import { crashPoint } from "./crash-point.ts";
 
 export interface S3Location {
   bucket: string;
@@ -72,7 +72,7 @@ export class S3Store implements ArchiveStore {
 
   async publish(spool: string, manifest: ArchiveManifest): Promise<void> {
     await this.put(manifest.file, await readFile(spool), "avro/binary");
-    crashPoint("renamed");
+    crashPoint("archive.renamed");
     await this.put(
       manifestKey(manifest.file),
       Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),

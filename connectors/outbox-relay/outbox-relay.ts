@@ -15,7 +15,7 @@
 import path from "node:path";
 import pg from "pg";
 import type { Logger } from "pino";
-import { HEADER, headerList, type KafkaPort, migrate, type Producer } from "../../runtime/index.ts";
+import { crashPoint, HEADER, headerList, type KafkaPort, migrate, type Producer } from "../../runtime/index.ts";
 import { OUTBOX_CHANNEL } from "./outbox.ts";
 
 export const OUTBOX_MIGRATIONS = path.join(import.meta.dirname, "migrations");
@@ -151,7 +151,7 @@ export class OutboxRelay {
         continue;
       }
       this.blocked.delete(topic);
-      crashAfterProduce();
+      crashPoint("outbox.produced");
       await this.pool.query("UPDATE sluice_outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [
         topicRows.map((r) => r.id),
       ]);
@@ -172,11 +172,4 @@ export class OutboxRelay {
       };
     });
   }
-}
-
-/** SLUICE_OUTBOX_CRASH_AFTER_PRODUCE=n: a test's relay dies the n-th time Kafka acknowledged rows it has not marked. */
-let produced = 0;
-function crashAfterProduce(): void {
-  const nth = Number(process.env.SLUICE_OUTBOX_CRASH_AFTER_PRODUCE ?? 0);
-  if (nth > 0 && ++produced === nth) process.kill(process.pid, "SIGKILL");
 }

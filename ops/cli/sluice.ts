@@ -11,9 +11,11 @@ import { logsCommand } from "./commands/logs.ts";
 import { outboxCommand } from "./commands/outbox.ts";
 import { runCommand } from "./commands/run.ts";
 import { schemasCommand } from "./commands/schemas.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { tailCommand } from "./commands/tail.ts";
 import { topicsCommand } from "./commands/topics.ts";
+import { usersCommand } from "./commands/users.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -28,6 +30,8 @@ const COMMANDS: Record<string, Command> = {
   archive: archiveCommand,
   config: configCommand,
   outbox: outboxCommand,
+  serve: serveCommand,
+  users: usersCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -47,6 +51,8 @@ const USAGE = `usage: sluice <command>
   config set KEY VALUE [--expect-version N] | get KEY | history KEY | rollback KEY --to-version N
                                         broadcast configuration: compare-and-set in PostgreSQL, to every node via config.updates
   outbox relay                          publish the transactional outbox's committed events to Kafka until SIGTERM
+  serve orders|users [--port N]         a reference service over HTTP (orders :9410, users :9420), events via the outbox
+  users rebuild                         rebuild the user directory (users.status's read model) from the compacted topic
   archive replay <topic> --from DATE --to DATE --into TOPIC
                                         re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;
 

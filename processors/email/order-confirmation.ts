@@ -1,7 +1,14 @@
-/** Every new order asks for a confirmation email on emails.outbound; the email id is derived from the order. */
+/**
+ * Every new order asks for a confirmation email on emails.outbound, to the address the user directory has for its
+ * user (the email id is derived from the order). An order can arrive before its user does (the user service's
+ * change is still on its way): it then waits in the retry tiers until the directory has the user, instead of
+ * going to the DLQ. A deleted user, or one without an address, gets no email.
+ */
 
+import { RetryableError } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
 import { validOrder } from "../order-rules.ts";
+import { userDirectory } from "../user-directory/directory.ts";
 
 /** Cents as an amount with two decimals, exactly (a bigint never rounds). */
 const amount = (cents: bigint) => `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
@@ -11,12 +18,19 @@ export const orderConfirmation = defineProcessor({
   input: "orders.created",
   outputs: ["emails.outbound"],
   delivery: "exactly-once",
+  retryTiers: ["5s", "30s", "2m", "10m"],
   async handler(order, ctx) {
     const { orderId, userId, totalCents, currency } = validOrder(order.value);
+    const user = await userDirectory().lookup(userId);
+    if (!user) throw new RetryableError(`user ${userId} of order ${orderId} is not in the user directory yet`);
+    if (user.status === "DELETED" || !user.email) {
+      ctx.log.info({ "order.id": orderId, "user.id": userId }, "no confirmation email: the user has no address");
+      return;
+    }
     const emailId = `order-confirmation:${orderId}`;
     await ctx.send("emails.outbound", emailId, {
       emailId,
-      to: `${userId}@example.com`,
+      to: user.email,
       template: "order-confirmation",
       orderId,
       variables: { total: `${amount(totalCents)} ${currency}` },

@@ -14,9 +14,8 @@ import pg from "pg";
 import pino from "pino";
 import { Outbox } from "../../connectors/outbox-relay/outbox.ts";
 import { OUTBOX_MIGRATIONS, OutboxRelay } from "../../connectors/outbox-relay/outbox-relay.ts";
-import { AvroSerde, HEADER, migrate, runtimeConfig, textHeaders } from "../../runtime/index.ts";
+import { AvroSerde, HEADER, inTransaction, migrate, runtimeConfig, textHeaders } from "../../runtime/index.ts";
 import { kafka } from "../support/kafka.ts";
-import { inTransaction } from "../support/postgres.ts";
 import { createTopics, dropTopics, registry, schemas } from "../support/runtime.ts";
 import { stateEvent, testTopicSpec } from "../support/topics.ts";
 

@@ -10,12 +10,10 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { archiveSink } from "../../connectors/archive/archive-sink.ts";
 import type { ArchiveStore } from "../../connectors/archive/archive-store.ts";
 import { readContainer } from "../../connectors/archive/avro-container.ts";
-import type { CrashPoint } from "../../connectors/archive/crash-point.ts";
 import { replayArchive } from "../../connectors/archive/replay.ts";
 import { S3Store } from "../../connectors/archive/s3-store.ts";
 import { LOCAL_S3_ENDPOINT } from "../../ops/stack/components/s3proxy.ts";
-import type { SinkRunner } from "../../runtime/index.ts";
-import { AvroSerde, HEADER, routeOf } from "../../runtime/index.ts";
+import { AvroSerde, type CrashPoint, HEADER, routeOf, type SinkRunner } from "../../runtime/index.ts";
 import type { LogEvent } from "../../schemas/types.generated.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { archiveTestStore, s3TestStore, TEST_ROTATION } from "../support/archive.ts";
@@ -138,7 +136,7 @@ async function crashTest(
     startSluiceRun(["--module", "test/support/archive-module.ts", `archive-${id}`], {
       ...env,
       SLUICE_INSTANCE_ID: `archive-${id}`,
-      ...(crashAt ? { SLUICE_ARCHIVE_CRASH_AT: crashAt } : {}),
+      ...(crashAt ? { SLUICE_CRASH_AT: crashAt } : {}),
     });
   for (const point of points) {
     const host = run(point);
@@ -162,7 +160,12 @@ async function crashTest(
   for (const list of perPartition.values()) expect(list).toEqual(list.map((_, i) => i)); // 0..n-1, each once
 }
 
-const POINTS: `${CrashPoint}:${number}`[] = ["writing:3", "fsynced:2", "renamed:2", "published:2"];
+const POINTS: `${CrashPoint}:${number}`[] = [
+  "archive.writing:3",
+  "archive.fsynced:2",
+  "archive.renamed:2",
+  "archive.published:2",
+];
 
 describe("archive sink", () => {
   it("ends with the same files as an uncrashed run, each offset once, when SIGKILLed at each point of a file's life", async () => {
@@ -258,7 +261,7 @@ describe("archive sink", () => {
         env: { TEST_ARCHIVE_S3_BUCKET: BUCKET, TEST_ARCHIVE_S3_PREFIX: prefix, TEST_ARCHIVE_DIR: spool },
       },
       reference,
-      ["renamed:2", "published:2"],
+      ["archive.renamed:2", "archive.published:2"],
     );
   }, 300_000);
 

@@ -17,6 +17,7 @@ describe("the order processors under `sluice run`", () => {
   let host: RunningHost;
   let db: pg.Pool;
   let producedAt = 0;
+  const userOf = (i: number) => (i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`);
 
   beforeAll(async () => {
     db = new pg.Pool({ connectionString: runtimeConfig().databaseUrl });
@@ -30,13 +31,29 @@ describe("the order processors under `sluice run`", () => {
         "order-state",
         "order-timeout",
         "order-timeout-check",
+        "user-directory",
       ],
       { SLUICE_ORDER_TIMEOUT: "4s", SLUICE_FLAKY_EMAIL_ATTEMPTS: "1" },
     );
     await host.ready();
+    // The confirmation email goes to the address the user directory has: the users come first.
+    const users = [...new Set(orderIds.map((_, i) => userOf(i)))];
+    await produceToCatalog(
+      "users.status",
+      users.map((userId) => ({
+        userId,
+        status: "ACTIVE" as const,
+        email: `${userId}@example.com`,
+        updatedAt: BigInt(Date.now()),
+        version: 1n,
+      })),
+    );
+    const known = async () =>
+      (await count("SELECT count(*) AS n FROM user_directory WHERE user_id = ANY($1)", [users])) === users.length;
+    expect(await eventually(known)).toBe(true);
     const orders: OrderCreated[] = orderIds.map((orderId, i) => ({
       orderId,
-      userId: i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`,
+      userId: userOf(i),
       items: [
         { sku: `sku-${run}-a`, quantity: 1 + (i % 3), unitPriceCents: 1_000n },
         { sku: `sku-${run}-b`, quantity: 1, unitPriceCents: 2_550n },
@@ -156,8 +173,8 @@ describe("the order processors under `sluice run`", () => {
   it("runs with a bounded heap, in the very process it was started as", () => {
     // `sluice run` re-executes itself (same pid) with heap limits, so SIGTERM above still reaches the processors.
     const argv = readFileSync(`/proc/${host.process.pid}/cmdline`, "utf8").split("\0");
-    // 64 MB, and 32 MB for each of the 8 processors and the delay router.
-    expect(argv).toContain("--max-old-space-size=352");
+    // 64 MB, and 32 MB for each of the 9 processors and the delay router.
+    expect(argv).toContain("--max-old-space-size=384");
     expect(argv).toContain("--max-semi-space-size=8");
     const environ = readFileSync(`/proc/${host.process.pid}/environ`, "utf8").split("\0");
     expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"}`);

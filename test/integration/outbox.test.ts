@@ -3,17 +3,16 @@
  * Kafka once committed, in each key's commit order, never when rolled back, through relays that are SIGKILLed,
  * die between Kafka's acknowledgement and the mark, or run two at once.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Outbox } from "../../connectors/outbox-relay/outbox.ts";
 import { OUTBOX_MIGRATIONS, OutboxRelay } from "../../connectors/outbox-relay/outbox-relay.ts";
-import { AvroSerde, HEADER, migrate, runtimeConfig } from "../../runtime/index.ts";
+import { AvroSerde, HEADER, inTransaction, migrate, runtimeConfig } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, kafka, type RawRecord } from "../support/kafka.ts";
-import { inTransaction } from "../support/postgres.ts";
 import { dropTopics, eventually, registry, schemas, testTopic } from "../support/runtime.ts";
+import { killChildren, startRelay } from "../support/services.ts";
 import { type StateEvent, stateEvent } from "../support/topics.ts";
 
 const { databaseUrl } = runtimeConfig();
@@ -21,14 +20,13 @@ const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
 const quiet = pino({ level: "silent" });
 const created: BusinessTopic[] = [];
 const relays: OutboxRelay[] = [];
-const children: ChildProcess[] = [];
 const serde = new AvroSerde(registry);
 
 beforeAll(() => migrate(pool, [OUTBOX_MIGRATIONS]));
 
 afterEach(async () => {
   for (const relay of relays.splice(0)) await relay.stop();
-  for (const child of children.splice(0)) child.kill("SIGKILL");
+  killChildren();
   await pool.query("DELETE FROM sluice_outbox WHERE topic = ANY($1)", [created.map((t) => t.name)]);
   await dropTopics(created.splice(0));
 });
@@ -39,15 +37,6 @@ async function outboxTopic(): Promise<{ topic: BusinessTopic; outbox: Outbox }> 
   const topic = await testTopic("outbox", { partitions: 3 });
   created.push(topic);
   return { topic, outbox: new Outbox({ serde, topics: [topic], schemas }) };
-}
-
-function relayProcess(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exited: Promise<NodeJS.Signals | null> } {
-  const child = spawn(process.execPath, ["ops/cli/sluice.ts", "outbox", "relay"], {
-    env: { ...process.env, SLUICE_LOG_LEVEL: "warn", ...env },
-    stdio: "ignore",
-  });
-  children.push(child);
-  return { child, exited: new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal))) };
 }
 
 const unpublished = async (topic: BusinessTopic) =>
@@ -117,13 +106,13 @@ describe("transactional outbox", () => {
       }
     })();
     for (let kill = 0; kill < 5; kill++) {
-      const relay = relayProcess();
+      const relay = startRelay();
       await new Promise((resolve) => setTimeout(resolve, 1_500)); // started, publishing some, then killed
       relay.child.kill("SIGKILL");
       await relay.exited;
     }
     await writing;
-    relayProcess();
+    startRelay();
     expect(await eventually(async () => (await unpublished(topic)) === 0, 60_000)).toBe(true);
     const records = await consumeUntil(
       topic.name,
@@ -147,10 +136,10 @@ describe("transactional outbox", () => {
         ),
       ),
     );
-    const dying = relayProcess({ SLUICE_OUTBOX_CRASH_AFTER_PRODUCE: "1" });
+    const dying = startRelay({ SLUICE_CRASH_AT: "outbox.produced:1" });
     expect(await dying.exited).toBe("SIGKILL");
     expect(await unpublished(topic)).toBe(10); // in Kafka, not marked: uncertain
-    relayProcess();
+    startRelay();
     expect(await eventually(async () => (await unpublished(topic)) === 0, 30_000)).toBe(true);
     const records = await consumeUntil(topic.name, (r) => r.length >= 20, 15_000, 1_000);
     expect(records).toHaveLength(20);
@@ -159,8 +148,8 @@ describe("transactional outbox", () => {
 
   it("keeps each key's order with two relays running at once (one publishes, the other stands by)", async () => {
     const { topic, outbox } = await outboxTopic();
-    relayProcess();
-    relayProcess();
+    startRelay();
+    startRelay();
     for (let i = 0; i < 500; i++) {
       const key = `order-${i % 10}`;
       await inTransaction(pool, (tx) => outbox.publish(tx, topic.name, key, stateEvent(key, "PAID", BigInt(i))));

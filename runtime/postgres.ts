@@ -1,7 +1,7 @@
-/** Running a test's or the bench's work in a PostgreSQL transaction of its own. */
+/** PostgreSQL helpers for the runtime's users: services writing through the outbox, read models, tests. */
 import type pg from "pg";
 
-/** Runs `work` in a transaction; commits, or rolls back when `commit` is false or `work` throws. */
+/** Runs `work` in a transaction of its own on `pool`; commits, or rolls back when `work` throws or `commit` is false. */
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (tx: pg.PoolClient) => Promise<T>,
@@ -14,7 +14,7 @@ export async function inTransaction<T>(
     await tx.query(commit ? "COMMIT" : "ROLLBACK");
     return result;
   } catch (error) {
-    await tx.query("ROLLBACK");
+    await tx.query("ROLLBACK").catch(() => {});
     throw error;
   } finally {
     tx.release();

@@ -1,0 +1,27 @@
+/** `sluice users rebuild`: rebuilds the user directory (the read model of users.status) from the compacted topic. */
+import pg from "pg";
+import { MIGRATIONS } from "../../../processors/registry.ts";
+import { rebuildUserDirectory } from "../../../processors/user-directory/rebuild.ts";
+import { AvroSerde, librdkafka, migrate, runtimeConfig } from "../../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
+import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
+import { UsageError } from "../../../topics/errors.ts";
+
+export async function usersCommand(args: string[]): Promise<number> {
+  if (args.length !== 1 || args[0] !== "rebuild") throw new UsageError("usage: sluice users rebuild");
+  const config = runtimeConfig();
+  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  try {
+    await migrate(db, [MIGRATIONS]);
+    const { records, users } = await rebuildUserDirectory({
+      kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-users-rebuild" }),
+      serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
+      db,
+      schemas: loadSchemaFiles(config.schemasDir),
+    });
+    console.log(`user directory rebuilt from users.status: ${records} records, ${users} users`);
+    return 0;
+  } finally {
+    await db.end();
+  }
+}
