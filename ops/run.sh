@@ -9,14 +9,16 @@ sluice() { node ops/cli/sluice.ts "$@"; }
 PORT="${SLUICE_HTTP_PORT:-9400}"
 PID_FILE=.sluice/run/processors.pid
 WEBHOOK_PID_FILE=.sluice/run/webhook.pid
+SERVICE_PID_FILES=(.sluice/run/outbox-relay.pid .sluice/run/orders-service.pid .sluice/run/users-service.pid)
 LOG_FILE=.sluice/logs/processors.log
 
 sluice stack up
 sluice topics apply
 sluice schemas register
 
-# One processor host and one webhook receiver for the demo: replace those a previous run left.
-for pid_file in "$PID_FILE" "$WEBHOOK_PID_FILE"; do
+# One processor host, one webhook receiver, the outbox relay and the two services for the demo: replace those a
+# previous run left.
+for pid_file in "$PID_FILE" "$WEBHOOK_PID_FILE" "${SERVICE_PID_FILES[@]}"; do
   if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
     kill -TERM "$(cat "$pid_file")"
     while kill -0 "$(cat "$pid_file")" 2>/dev/null; do sleep 0.2; done
@@ -44,7 +46,20 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
-echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, user-directory, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
+
+# The reference services write their events through the transactional outbox; the relay publishes them.
+nohup node ops/cli/sluice.ts outbox relay >>.sluice/logs/outbox-relay.log 2>&1 &
+echo $! >.sluice/run/outbox-relay.pid
+for service in orders users; do
+  nohup node ops/cli/sluice.ts serve "$service" >>".sluice/logs/$service-service.log" 2>&1 &
+  echo $! >".sluice/run/$service-service.pid"
+done
+for url in http://127.0.0.1:9410 http://127.0.0.1:9420; do
+  for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null && break; sleep 0.5; done
+  curl -sf "$url/health/ready" >/dev/null || { echo "[run] $url not ready: see .sluice/logs/*-service.log"; exit 1; }
+done
+echo "[run] order service :9410, user service :9420 and the outbox relay running"
 
 node ops/demo/demo-traffic.ts
 echo
@@ -76,6 +91,11 @@ cat <<TXT
 $(sluice stack status)
 
   processors        running in the background (pid $(cat "$PID_FILE")); log: $LOG_FILE
+  place an order    curl -s -XPOST http://127.0.0.1:9410/orders -H 'content-type: application/json' \
+                      -d '{"requestId":"r-1","userId":"user-100","items":[{"sku":"sku-tee","quantity":1,"unitPriceCents":1999}]}'
+                    curl -s http://127.0.0.1:9410/orders/ORDER_ID   (order service; its events go out through the outbox relay)
+  change a user     curl -s -XPUT http://127.0.0.1:9420/users/user-100/status -H 'content-type: application/json' -d '{"status":"SUSPENDED"}'
+  rebuild users     npx sluice users rebuild   (the user directory, from the compacted users.status)
   metrics, health   http://127.0.0.1:$PORT/metrics   http://127.0.0.1:$PORT/health/ready
   tail a topic      npx sluice tail orders.state --from-beginning
   the DLQ of a group npx sluice tail orders.state.order-state.dlq --from-beginning
@@ -89,6 +109,6 @@ $(sluice stack status)
   alerts received   $SLUICE_ROOT/.sluice/logs/alerts-received.jsonl (the demo's webhook, pid $(cat "$WEBHOOK_PID_FILE"))
   schemas           curl -s ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}/subjects
   stack logs        $SLUICE_ROOT/.sluice/logs/
-  stop              kill $(cat "$PID_FILE") $(cat "$WEBHOOK_PID_FILE"); npx sluice stack down
+  stop              kill $(cat "$PID_FILE" "$WEBHOOK_PID_FILE" "${SERVICE_PID_FILES[@]}" | tr '\n' ' '); npx sluice stack down
   (npx needs Node 24 on PATH: source ops/toolchain/env.sh)
 TXT

@@ -15,18 +15,21 @@ try {
     [orders],
   );
   console.log(`order states:    ${states.rows.map((r) => `${r.state} ${r.n}`).join(", ")}`);
-  const emails = await db.query<{ recipient: string; sent_at: Date }>(
-    "SELECT recipient, sent_at FROM emails_sent WHERE email_id = ANY($1) ORDER BY sent_at",
-    [orders.map((o) => `order-confirmation:${o}`)],
+  const emails = await db.query<{ recipient: string; template: string; sent_at: Date }>(
+    "SELECT recipient, template, sent_at FROM emails_sent WHERE email_id = ANY($1) ORDER BY sent_at",
+    [orders.flatMap((o) => [`order-confirmation:${o}`, `order-out-of-stock:${o}`])],
   );
-  const flaky = emails.rows.find((r) => r.recipient.includes("+flaky"));
-  const first = emails.rows[0]?.sent_at.getTime() ?? 0;
+  const confirmations = emails.rows.filter((r) => r.template === "order-confirmation");
+  const flaky = confirmations.find((r) => r.recipient.includes("+flaky"));
+  const first = confirmations[0]?.sent_at.getTime() ?? 0;
   console.log(
-    `emails sent:     ${emails.rows.length} of ${orders.length}` +
+    `emails sent:     ${confirmations.length} confirmations of ${orders.length} orders` +
       (flaky
         ? `; the flaky one (${flaky.recipient}) went out ${((flaky.sent_at.getTime() - first) / 1000).toFixed(1)}s after the first, through the retry tier`
         : ""),
   );
+  const refused = emails.rows.filter((r) => r.template === "order-out-of-stock");
+  console.log(`out of stock:    ${refused.map((r) => r.recipient).join(", ") || "none"} told their order was refused`);
   const released = await db.query<{ order_id: string }>(
     "SELECT DISTINCT order_id FROM stock_reservations WHERE order_id = ANY($1) AND released_at IS NOT NULL ORDER BY 1",
     [orders],
