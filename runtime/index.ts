@@ -50,7 +50,7 @@ export { PostgresLedger } from "./ledger/postgres-ledger.ts";
 export { RedisLedger } from "./ledger/redis-ledger.ts";
 export { createLogger } from "./logger.ts";
 export { Metrics } from "./metrics.ts";
-export { inTransaction } from "./postgres.ts";
+export { inTransaction, type Queryable } from "./postgres.ts";
 // Declaring processors and their routes.
 export {
   type Context,

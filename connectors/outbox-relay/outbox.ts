@@ -6,8 +6,7 @@
  * before the insert, so a later writer of the key gets a higher id only once the earlier one has committed: the
  * relay, publishing in id order, keeps each key's events in commit order.
  */
-import type pg from "pg";
-import { type AvroSerde, HEADER, newEventHeaders } from "../../runtime/index.ts";
+import { type AvroSerde, HEADER, newEventHeaders, type Queryable } from "../../runtime/index.ts";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, topicByName } from "../../topics/topic.ts";
@@ -20,9 +19,6 @@ export interface OutboxOptions {
   schemas: ReadonlyMap<string, SchemaFile>;
 }
 
-/** Something that runs queries in the caller's transaction (a pg client between BEGIN and COMMIT). */
-export type Queryable = Pick<pg.PoolClient, "query">;
-
 export class Outbox {
   private readonly options: OutboxOptions;
 
@@ -31,6 +27,7 @@ export class Outbox {
   }
 
   /** Adds the event to `tx`; returns its event id (the outbox row's). Commits and rolls back with `tx`. */
+  /** `tx`: a client between the caller's BEGIN and COMMIT. */
   async publish(tx: Queryable, topic: string, key: string, value: object, traceId?: string): Promise<string> {
     const spec = topicByName(topic, this.options.topics);
     const schema = spec && this.options.schemas.get(spec.valueSchema);

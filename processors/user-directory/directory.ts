@@ -7,7 +7,7 @@
  * a user who arrives is found at the next look.
  */
 import pg from "pg";
-import { durationVar, runtimeConfig } from "../../runtime/index.ts";
+import { durationVar, type Queryable, runtimeConfig } from "../../runtime/index.ts";
 import type { UserStatus, UserStatusChanged } from "../../schemas/types.generated.ts";
 
 export interface DirectoryUser {
@@ -16,9 +16,6 @@ export interface DirectoryUser {
   email: string | null;
   version: number;
 }
-
-/** Something that runs queries: a pool, or a client in a transaction. */
-type Queryable = Pick<pg.ClientBase, "query">;
 
 /** Writes the change to the table if it is newer than what the table has; returns the user if it did. */
 export async function applyUserChange(

@@ -12,8 +12,8 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { Outbox, Queryable } from "../../connectors/outbox-relay/outbox.ts";
-import { crashPoint, inTransaction, type Metrics } from "../../runtime/index.ts";
+import type { Outbox } from "../../connectors/outbox-relay/outbox.ts";
+import { crashPoint, inTransaction, type Metrics, type Queryable } from "../../runtime/index.ts";
 import { httpService, problem } from "../http-service.ts";
 
 export const ORDER_SERVICE_MIGRATIONS = path.join(import.meta.dirname, "migrations");

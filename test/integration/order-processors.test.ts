@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runtimeConfig } from "../../runtime/index.ts";
 import type { OrderCreated, OrderState } from "../../schemas/types.generated.ts";
-import { eventually, produceToCatalog } from "../support/runtime.ts";
+import { eventually, produceToCatalog, produceUsers } from "../support/runtime.ts";
 import { killStrays, type RunningHost, startSluiceRun } from "../support/sluice-run.ts";
 
 const ORDERS = 24;
@@ -38,16 +38,7 @@ describe("the order processors under `sluice run`", () => {
     await host.ready();
     // The confirmation email goes to the address the user directory has: the users come first.
     const users = [...new Set(orderIds.map((_, i) => userOf(i)))];
-    await produceToCatalog(
-      "users.status",
-      users.map((userId) => ({
-        userId,
-        status: "ACTIVE" as const,
-        email: `${userId}@example.com`,
-        updatedAt: BigInt(Date.now()),
-        version: 1n,
-      })),
-    );
+    await produceUsers(users);
     const known = async () =>
       (await count("SELECT count(*) AS n FROM user_directory WHERE user_id = ANY($1)", [users])) === users.length;
     expect(await eventually(known)).toBe(true);

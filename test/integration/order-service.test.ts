@@ -13,7 +13,7 @@ import { AvroSerde, HEADER, migrate, runtimeConfig } from "../../runtime/index.t
 import type { OrderStateChanged } from "../../schemas/types.generated.ts";
 import { ORDER_SERVICE_MIGRATIONS } from "../../services/orders/order-service.ts";
 import { consumeUntil, kafka, type RawRecord } from "../support/kafka.ts";
-import { eventually, produceToCatalog, registry } from "../support/runtime.ts";
+import { eventually, produceUsers, registry } from "../support/runtime.ts";
 import { type ChildService, killChildren, startRelay, startService } from "../support/services.ts";
 import { killStrays, startSluiceRun } from "../support/sluice-run.ts";
 
@@ -68,16 +68,7 @@ describe("the order service and the outbox relay under faults", () => {
     // The fan-out processors consume the events as they come: each order takes effect once downstream.
     const userOf = (i: number) => `user-${run}-${i % 97}`;
     const users = [...new Set(Array.from({ length: ORDERS }, (_, i) => userOf(i)))];
-    await produceToCatalog(
-      "users.status",
-      users.map((userId) => ({
-        userId,
-        status: "ACTIVE" as const,
-        email: `${userId}@example.com`,
-        updatedAt: 1n,
-        version: 1n,
-      })),
-    );
+    await produceUsers(users);
     const host = startSluiceRun([
       "inventory",
       "points",

@@ -95,6 +95,20 @@ export function produceToCatalog<T extends TopicName>(
   );
 }
 
+/** Users the confirmation email can find: ACTIVE, `<id>@example.com`, version 1, on users.status. */
+export function produceUsers(userIds: readonly string[]): Promise<SentRecord[]> {
+  return produceToCatalog(
+    "users.status",
+    userIds.map((userId) => ({
+      userId,
+      status: "ACTIVE" as const,
+      email: `${userId}@example.com`,
+      updatedAt: 1n,
+      version: 1n,
+    })),
+  );
+}
+
 async function withProducer<R>(use: (producer: Producer) => Promise<R>): Promise<R> {
   const producer = kafka.producer();
   await producer.connect();
