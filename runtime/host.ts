@@ -77,6 +77,7 @@ export class ProcessorHost {
       maxPollIntervalMs: config.maxPollIntervalMs,
       sessionTimeoutMs: config.sessionTimeoutMs,
       stallAfterMs: config.stallAfterMs,
+      config: { get: (key) => this.subscriber?.get(key) ?? undefined },
     };
     if (topicByName(CONFIG_TOPIC, topics)) {
       // Every node holds all the configuration before it reports ready, and follows its changes.

@@ -53,6 +53,7 @@ export { Metrics } from "./metrics.ts";
 export { inTransaction, type Queryable } from "./postgres.ts";
 // Declaring processors and their routes.
 export {
+  type ConfigView,
   type Context,
   type DeliveryMode,
   type InputRecord,

@@ -33,6 +33,12 @@ export interface InputRecord<V> {
 
 export type When = { delay: Duration | number } | { at: number };
 
+/** The broadcast configuration (`sluice config set`) as this node holds it at the moment it is read. */
+export interface ConfigView {
+  /** The key's current value; undefined when it is not set (or was removed). */
+  get(key: string): string | undefined;
+}
+
 export interface Context<Values> {
   /** Produces `value` to `topic` with the record's transaction (exactly-once) or before its commit (at-least-once). */
   send<T extends TopicOf<Values>>(
@@ -45,6 +51,8 @@ export interface Context<Values> {
   schedule<T extends TopicOf<Values>>(topic: T, key: string, value: Values[T], when: When): Promise<void>;
   /** Runs a side effect once per idempotency key, whatever the redeliveries; returns its (remembered) result. */
   once<R>(key: string, fn: (scope: OnceScope) => Promise<R>): Promise<R | undefined>;
+  /** The broadcast configuration: a change reaches every node within milliseconds and applies from the next read. */
+  config: ConfigView;
   log: Logger;
   clock: Clock;
   /** Aborted when the handler runs out of time (its record then goes to a retry); pass it to fetch and the like. */
@@ -83,6 +91,7 @@ export interface RuntimeContext {
   send(topic: string, key: string, value: unknown, headers?: Record<string, string>): Promise<void>;
   schedule(topic: string, key: string, value: unknown, when: When): Promise<void>;
   once<R>(key: string, fn: (scope: OnceScope) => Promise<R>): Promise<R | undefined>;
+  config: ConfigView;
   log: Logger;
   clock: Clock;
   signal: AbortSignal;

@@ -17,7 +17,7 @@ import type { OutgoingMessage } from "../kafka/port.ts";
 import type { Ledger, OnceScope } from "../ledger/ledger.ts";
 import { kafkaFields } from "../logger.ts";
 import type { OutputBuffer } from "../output-buffer.ts";
-import type { InputRecord, RuntimeContext, When } from "../processor.ts";
+import type { ConfigView, InputRecord, RuntimeContext, When } from "../processor.ts";
 import type { Route } from "../route.ts";
 import type { AvroSerde } from "../serde/avro-serde.ts";
 
@@ -27,6 +27,7 @@ export interface ContextEnv {
   serde: AvroSerde;
   clock: Clock;
   ledger: Ledger | undefined;
+  config: ConfigView;
   log: Logger;
   /** The value schema of an output topic, or undefined when the catalog gives none. */
   outputSchema(topic: string): SchemaFile | undefined;
@@ -55,6 +56,10 @@ export class RecordContext implements RuntimeContext {
 
   get clock(): Clock {
     return this.env.clock;
+  }
+
+  get config(): ConfigView {
+    return this.env.config;
   }
 
   get signal(): AbortSignal {

@@ -7,7 +7,7 @@ import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { topicByName } from "../../topics/topic.ts";
 import type { Metrics } from "../metrics.ts";
 import { OutputBuffer } from "../output-buffer.ts";
-import type { Processor } from "../processor.ts";
+import type { ConfigView, Processor } from "../processor.ts";
 import type { Route } from "../route.ts";
 import type { TopicLimits } from "../topic-limits.ts";
 import { HandlerCall } from "./handler-call.ts";
@@ -15,6 +15,9 @@ import { DONE, type Outcome, type RetryPolicy } from "./policies/retry-policy.ts
 import type { ReadRecord } from "./read-record.ts";
 import { DEFAULT_MAX_VALUE_BYTES, RecordDecoder } from "./record-decoder.ts";
 import type { RuntimeDeps } from "./runner.ts";
+
+/** ctx.config where the node follows no broadcast configuration. */
+const NO_CONFIG: ConfigView = { get: () => undefined };
 
 export class RecordPipeline {
   private readonly policy: RetryPolicy;
@@ -45,6 +48,7 @@ export class RecordPipeline {
         serde: deps.serde,
         clock: deps.clock,
         ledger: deps.ledger,
+        config: deps.config ?? NO_CONFIG,
         log: deps.log,
         outputSchema: (topic) => outputSchemas.get(topic),
         fits: (topic, message) => deps.limits.fits(topic, message),

@@ -17,7 +17,7 @@ import { kafkaFields } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import type { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
-import type { Processor } from "../processor.ts";
+import type { ConfigView, Processor } from "../processor.ts";
 import { DELAY_TIERS, type Route, routeOf } from "../route.ts";
 import type { AvroSerde } from "../serde/avro-serde.ts";
 import { type StalledPartition, StalledPartitions } from "../stalled-partitions.ts";
@@ -51,6 +51,8 @@ export interface RuntimeDeps {
   stallAfterMs: number;
   /** Values larger than this go to the DLQ as VALUE_TOO_LARGE (default 1 MiB). */
   maxValueBytes?: number | undefined;
+  /** What handlers read as ctx.config: the node's broadcast configuration. Default: none set. */
+  config?: ConfigView | undefined;
 }
 
 const TRANSACTION_TIMEOUT_MS = 15_000;

@@ -59,6 +59,8 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
   readonly clock: SimulatedClock;
   readonly kafka: MemoryKafka;
   readonly metrics = new Metrics();
+  /** What handlers read as ctx.config: set a key here to broadcast it to every processor of the driver. */
+  readonly config = new Map<string, string>();
   private readonly options: DriverOptions;
   private readonly serde: AvroSerde;
   private readonly runners: ProcessorRunner[] = [];
@@ -99,6 +101,7 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
       maxPollIntervalMs: defaults.maxPollIntervalMs,
       sessionTimeoutMs: defaults.sessionTimeoutMs,
       stallAfterMs: defaults.stallAfterMs,
+      config: { get: (key: string) => this.config.get(key) },
     };
     for (const processor of processors) this.runners.push(new ProcessorRunner(processor, deps));
     this.router = new DelayRouter(deps);

@@ -117,6 +117,26 @@ describe("the deterministic test driver", () => {
     await driver.stop();
   });
 
+  it("gives handlers the broadcast configuration as it is when each record is handled", async () => {
+    const topics = [testTopicSpec("states"), testTopicSpec("applied")];
+    const processor = defineProcessor({
+      name: "banner",
+      input: "states",
+      outputs: ["applied"],
+      async handler(record, ctx) {
+        const changedAt = BigInt(ctx.config.get("banner.version") ?? "0");
+        await ctx.send("applied", record.key, { ...record.value, changedAt });
+      },
+    });
+    const driver = await TestDriver.start<Record<string, StateEvent>>({ topics, schemas, processors: [processor] });
+    await driver.pipe("states", "o-1", event("o-1", "CREATED"));
+    driver.config.set("banner.version", "7");
+    await driver.pipe("states", "o-1", event("o-1", "PAID"));
+    const applied = await driver.read("applied");
+    await driver.stop();
+    expect(applied.map((r) => (r.value as StateEvent).changedAt)).toEqual([0n, 7n]);
+  });
+
   it("places keyed records where Java's murmur2 partitioner does", () => {
     // Kafka's own test vectors (UtilsTest.testMurmur2), as partitions of a 12-partition topic.
     const vectors: [string, number][] = [
