@@ -31,6 +31,15 @@ export function httpService({ log, metrics, ready }: HttpServiceOptions): Fastif
     const route = request.routeOptions.url ?? "unmatched";
     seconds.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1_000);
   });
+  // A client's mistake is answered as it is; anything else is logged and answered without its internals.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send(error);
+    request.log.error({ err: error }, "request failed");
+    return reply
+      .code(status)
+      .send(problem("INTERNAL", `the service could not complete the request (request ${request.id}); see its log`));
+  });
   app.get("/metrics", async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

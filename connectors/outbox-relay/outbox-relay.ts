@@ -15,11 +15,20 @@
 import path from "node:path";
 import pg from "pg";
 import type { Logger } from "pino";
-import { crashPoint, HEADER, headerList, type KafkaPort, migrate, type Producer } from "../../runtime/index.ts";
+import {
+  type Admin,
+  crashPoint,
+  HEADER,
+  headerList,
+  type KafkaPort,
+  migrate,
+  type Producer,
+} from "../../runtime/index.ts";
 import { OUTBOX_CHANNEL } from "./outbox.ts";
 
 export const OUTBOX_MIGRATIONS = path.join(import.meta.dirname, "migrations");
 const RELAY_LOCK = "sluice_outbox_relay";
+const TOPICS_TTL_MS = 2_000;
 
 export interface OutboxRelayOptions {
   databaseUrl: string;
@@ -53,8 +62,11 @@ export class OutboxRelay {
   /** A writer committed since the last look. */
   private notified = false;
   private stopping = false;
-  /** Topics Kafka refused, left out until then. */
+  /** Topics Kafka refused or does not have, left out until then. */
   private readonly blocked = new Map<string, { until: number; backoffMs: number }>();
+  private admin: Admin | undefined;
+  /** The topics Kafka has, as last looked up. */
+  private topics: { names: Set<string>; at: number } | undefined;
   private running: Promise<void> | undefined;
   published = 0;
 
@@ -69,6 +81,8 @@ export class OutboxRelay {
     // A topic Kafka does not know fails its rows in 30s instead of librdkafka's 5 minutes (then it waits, see publishBatch).
     this.producer = this.options.kafka.producer({ lingerMs: 1, deliveryTimeoutMs: 30_000 });
     await this.producer.connect();
+    this.admin = this.options.kafka.admin();
+    await this.admin.connect();
     const session = await this.pool.connect();
     this.session = session;
     while (!this.stopping) {
@@ -94,6 +108,7 @@ export class OutboxRelay {
     await this.running;
     this.session?.release(true); // the session's end releases the lock
     await this.producer?.disconnect();
+    await this.admin?.disconnect();
     await this.pool.end();
   }
 
@@ -120,9 +135,10 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes the oldest unpublished rows, topic by topic, marking each topic's once Kafka has them; returns how
-   * many it looked at. A topic Kafka refuses (deleted, not created yet) is left out for a doubling backoff, so its
-   * rows wait without holding up the others.
+   * Publishes the oldest unpublished rows, each topic's at the same time, marking a topic's rows once Kafka has them;
+   * returns how many it looked at. A topic Kafka does not have (deleted, not created yet) or refuses is left out
+   * for a doubling backoff, without a send that would wait out the delivery timeout, so its rows wait without
+   * holding up the others.
    */
   private async publishBatch(batch: number): Promise<number> {
     const now = Date.now();
@@ -132,32 +148,53 @@ export class OutboxRelay {
        WHERE published_at IS NULL AND NOT (topic = ANY($2::text[])) ORDER BY id LIMIT $1`,
       [batch, blocked],
     );
-    for (const [topic, topicRows] of Map.groupBy(rows, (row) => row.topic)) {
-      try {
-        await this.producer?.send([
-          {
-            topic,
-            messages: topicRows.map((row) => ({
-              key: row.key,
-              value: row.value,
-              headers: headerList({ [HEADER.eventId]: row.event_id, ...row.headers }),
-            })),
-          },
-        ]);
-      } catch (error) {
-        const backoffMs = Math.min(60_000, 2 * (this.blocked.get(topic)?.backoffMs ?? 2_500));
-        this.blocked.set(topic, { until: Date.now() + backoffMs, backoffMs });
-        this.options.log.warn({ err: error, "kafka.topic": topic, backoffMs }, "outbox rows of a topic not published");
-        continue;
-      }
-      this.blocked.delete(topic);
-      crashPoint("outbox.produced");
-      await this.pool.query("UPDATE sluice_outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [
-        topicRows.map((r) => r.id),
-      ]);
-      this.published += topicRows.length;
-    }
+    if (rows.length === 0) return 0;
+    const known = await this.knownTopics();
+    await Promise.all(
+      [...Map.groupBy(rows, (row) => row.topic)].map(([topic, topicRows]) =>
+        known.has(topic) ? this.publishTopic(topic, topicRows) : this.block(topic, `Kafka has no topic ${topic}`),
+      ),
+    );
     return rows.length;
+  }
+
+  private async publishTopic(topic: string, rows: Row[]): Promise<void> {
+    try {
+      await this.producer?.send([
+        {
+          topic,
+          messages: rows.map((row) => ({
+            key: row.key,
+            value: row.value,
+            headers: headerList({ [HEADER.eventId]: row.event_id, ...row.headers }),
+          })),
+        },
+      ]);
+    } catch (error) {
+      this.block(topic, error);
+      return;
+    }
+    this.blocked.delete(topic);
+    crashPoint("outbox.produced");
+    await this.pool.query("UPDATE sluice_outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [
+      rows.map((r) => r.id),
+    ]);
+    this.published += rows.length;
+  }
+
+  private block(topic: string, reason: unknown): void {
+    const backoffMs = Math.min(60_000, 2 * (this.blocked.get(topic)?.backoffMs ?? 2_500));
+    this.blocked.set(topic, { until: Date.now() + backoffMs, backoffMs });
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    this.options.log.warn({ err, "kafka.topic": topic, backoffMs }, "outbox rows of a topic not published");
+  }
+
+  /** The topics Kafka has, looked up again when older than a few seconds (a topic created since is found then). */
+  private async knownTopics(): Promise<Set<string>> {
+    if (!this.topics || Date.now() - this.topics.at > TOPICS_TTL_MS) {
+      this.topics = { names: new Set(await this.admin?.listTopics()), at: Date.now() };
+    }
+    return this.topics.names;
   }
 
   /** Waits `ms`, or until a notification or stop. */

@@ -69,6 +69,7 @@ const orderRequest = {
     },
   },
 } as const;
+const PAID_OR_LATER = new Set(["PAID", "SHIPPED", "COMPLETED"]);
 const orderParams = { type: "object", required: ["orderId"], properties: { orderId: id } } as const;
 
 export function orderService({ db, outbox, log, metrics }: OrderServiceDeps): FastifyInstance {
@@ -112,7 +113,8 @@ export function orderService({ db, outbox, log, metrics }: OrderServiceDeps): Fa
       const { status, body } = await inTransaction(db, async (tx) => {
         const order = await findOrder(tx, "order_id", orderId, "FOR UPDATE OF o");
         if (!order) return { status: 404, body: problem("ORDER_NOT_FOUND", `no order ${orderId}`) };
-        if (order.state === "PAID") return { status: 200, body: view(order) }; // paid before: the same answer
+        // Paid before (and perhaps shipped since): the same answer.
+        if (PAID_OR_LATER.has(order.state)) return { status: 200, body: view(order) };
         if (order.state !== "CREATED") {
           const message = `order ${orderId} is ${order.state}: only a CREATED order can be paid`;
           return { status: 409, body: problem("ORDER_NOT_PAYABLE", message) };

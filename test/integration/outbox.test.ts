@@ -3,6 +3,7 @@
  * Kafka once committed, in each key's commit order, never when rolled back, through relays that are SIGKILLed,
  * die between Kafka's acknowledgement and the mark, or run two at once.
  */
+import { randomUUID } from "node:crypto";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,9 +12,9 @@ import { OUTBOX_MIGRATIONS, OutboxRelay } from "../../connectors/outbox-relay/ou
 import { AvroSerde, HEADER, inTransaction, migrate, runtimeConfig } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, kafka, type RawRecord } from "../support/kafka.ts";
-import { dropTopics, eventually, registry, schemas, testTopic } from "../support/runtime.ts";
+import { createTopics, dropTopics, eventually, registry, schemas, testTopic } from "../support/runtime.ts";
 import { killChildren, startRelay } from "../support/services.ts";
-import { type StateEvent, stateEvent } from "../support/topics.ts";
+import { type StateEvent, stateEvent, testTopicSpec } from "../support/topics.ts";
 
 const { databaseUrl } = runtimeConfig();
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
@@ -161,5 +162,27 @@ describe("transactional outbox", () => {
       const seqs = values.map((v) => Number(v.changedAt));
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
+  });
+
+  it("publishes other topics' rows while a topic Kafka does not have waits, then that topic's once it exists", async () => {
+    const { topic, outbox } = await outboxTopic();
+    const missing = testTopicSpec(`test.outbox-missing.${randomUUID().slice(0, 8)}`);
+    created.push(missing);
+    await registry.register(`${missing.name}-value`, schemas.get(missing.valueSchema)?.text ?? "");
+    const both = new Outbox({ serde, topics: [topic, missing], schemas });
+    const relay = new OutboxRelay({ databaseUrl, kafka, log: quiet, pollMs: 200 });
+    relays.push(relay);
+    await relay.start();
+    await inTransaction(pool, async (tx) => {
+      await both.publish(tx, missing.name, "o-1", stateEvent("o-1", "CREATED", 1n));
+      await outbox.publish(tx, topic.name, "o-2", stateEvent("o-2", "CREATED", 1n));
+    });
+    // The existing topic's row goes out at once: no send to the missing topic waits out a delivery timeout first.
+    expect(await eventually(async () => (await unpublished(topic)) === 0, 10_000)).toBe(true);
+    expect(await unpublished(missing)).toBe(1);
+    await createTopics([missing]);
+    expect(await eventually(async () => (await unpublished(missing)) === 0, 30_000)).toBe(true);
+    const records = await consumeUntil(missing.name, (r) => r.length >= 1, 10_000, 500);
+    expect(records.map((r) => r.key)).toEqual(["o-1"]);
   });
 });
