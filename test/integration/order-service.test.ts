@@ -69,15 +69,12 @@ describe("the order service and the outbox relay under faults", () => {
     const userOf = (i: number) => `user-${run}-${i % 97}`;
     const users = [...new Set(Array.from({ length: ORDERS }, (_, i) => userOf(i)))];
     await produceUsers(users);
-    const host = startSluiceRun([
-      "inventory",
-      "points",
-      "email",
-      "email-sender",
-      "order-state",
-      "order-timeout",
-      "user-directory",
-    ]);
+    // Payment deadlines far beyond the suite: 5,000 scheduled checks wait in the 1h delay tier instead of coming due
+    // (and hopping through the tiers in one burst) while later tests time their own delays.
+    const host = startSluiceRun(
+      ["inventory", "points", "email", "email-sender", "order-state", "order-timeout", "user-directory"],
+      { SLUICE_ORDER_TIMEOUT: "2h" },
+    );
     await host.ready();
 
     // The service: the first life dies before committing its 300th order; two more are SIGKILLed mid-stream.
