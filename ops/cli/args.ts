@@ -28,3 +28,11 @@ export function positiveInteger(command: string, flag: string, value: string | u
     throw new UsageError(`${command}: ${flag} needs a positive whole number, got '${value}'`);
   return Number(value);
 }
+
+/** Resolves with the first SIGTERM or SIGINT from now on: a long-running command's cue to drain and exit. */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+}

@@ -2,7 +2,7 @@
 import { OutboxRelay } from "../../../connectors/outbox-relay/outbox-relay.ts";
 import { createLogger, librdkafka, runtimeConfig } from "../../../runtime/index.ts";
 import { UsageError } from "../../../topics/errors.ts";
-import { expectNoArgs } from "../args.ts";
+import { expectNoArgs, stopSignal } from "../args.ts";
 
 export async function outboxCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -15,10 +15,7 @@ export async function outboxCommand(args: string[]): Promise<number> {
     kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-outbox-relay" }),
     log,
   });
-  const signal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = stopSignal();
   await Promise.race([relay.start(), signal]);
   log.info({ signal: await signal }, "outbox relay stopping");
   await relay.stop();

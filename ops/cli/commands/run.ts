@@ -15,7 +15,7 @@ import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
 import type { BusinessTopic } from "../../../topics/topic.ts";
-import { parse, positiveInteger } from "../args.ts";
+import { parse, positiveInteger, stopSignal } from "../args.ts";
 
 const DRAIN_MS = 30_000;
 
@@ -63,10 +63,7 @@ export async function runCommand(args: string[]): Promise<number> {
     migrations: [MIGRATIONS, ...CONNECTOR_MIGRATIONS],
     ...(shipper ? { logTo: shipper } : {}),
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await stopSignal();
   host.log.info({ signal }, "draining");
   const drained = await Promise.race([
     host.stop().then(() => true),

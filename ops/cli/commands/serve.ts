@@ -15,7 +15,7 @@ import { ORDER_SERVICE_MIGRATIONS, orderService } from "../../../services/orders
 import { USER_SERVICE_MIGRATIONS, userService } from "../../../services/users/user-service.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
-import { parse, positiveInteger } from "../args.ts";
+import { parse, positiveInteger, stopSignal } from "../args.ts";
 
 type Build = typeof orderService;
 const SERVICES: Record<string, { build: Build; migrations: string; port: number }> = {
@@ -40,10 +40,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     schemas: loadSchemaFiles(config.schemasDir),
   });
   const app: FastifyInstance = service.build({ db, outbox, log, metrics: new Metrics() });
-  const signal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = stopSignal();
   await app.listen({ host: textVar(process.env, "SLUICE_HTTP_HOST") ?? "127.0.0.1", port });
   log.info({ signal: await signal }, `${name} service stopping`);
   await app.close(); // answers the requests in progress first
