@@ -7,7 +7,7 @@
 import path from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { type CatalogProducer, CONFIG_CHANNEL, CONFIG_TOPIC, migrate } from "../../runtime/index.ts";
+import { type CatalogProducer, CONFIG_CHANNEL, CONFIG_TOPIC, inTransaction, migrate } from "../../runtime/index.ts";
 import type { TopicValues } from "../../schemas/types.generated.ts";
 import { SluiceError } from "../../topics/errors.ts";
 
@@ -52,10 +52,7 @@ export class ConfigStore {
    * (0: not set yet), otherwise refused with a CONFIG_VERSION_CONFLICT naming the current one.
    */
   async set(key: string, value: string | null, expectVersion?: bigint): Promise<ConfigEntry> {
-    const client = await this.pool.connect();
-    let entry: ConfigEntry;
-    try {
-      await client.query("BEGIN");
+    const entry = await inTransaction(this.pool, async (client) => {
       // Writes of one key one at a time (a first write too, which has no row to lock): versions reach Kafka in order.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('sluice.config.' || $1))", [key]);
       const current = await client.query<{ version: string }>("SELECT version FROM config_entries WHERE key = $1", [
@@ -68,50 +65,43 @@ export class ConfigStore {
           `${key} is at version ${held}, not ${expectVersion}: read it again (sluice config get ${key}) and retry`,
         );
       }
-      const next = await client.query<{ version: string; updated_at: Date }>(
+      const next = await client.query<EntryRow>(
         `INSERT INTO config_entries (key, value, version, updated_at) VALUES ($1, $2, nextval('config_version_seq'), now())
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
-         RETURNING version, updated_at`,
+         RETURNING value, version, updated_at`,
         [key, value],
       );
-      const row = next.rows[0] as { version: string; updated_at: Date };
-      entry = { key, value, version: BigInt(row.version), updatedAt: row.updated_at };
+      const written = entryOf(key, next.rows[0] as EntryRow);
       await client.query("INSERT INTO config_history (key, version, value, updated_at) VALUES ($1, $2, $3, $4)", [
         key,
-        row.version,
+        String(written.version),
         value,
-        row.updated_at,
+        written.updatedAt,
       ]);
       await this.catalog.send(CONFIG_TOPIC, [
-        { key, value, version: entry.version, updatedAt: BigInt(entry.updatedAt.getTime()) },
+        { key, value, version: written.version, updatedAt: BigInt(written.updatedAt.getTime()) },
       ]);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return written;
+    });
     await this.wake(entry);
     return entry;
   }
 
   async get(key: string): Promise<ConfigEntry | undefined> {
-    const { rows } = await this.pool.query<{ value: string | null; version: string; updated_at: Date }>(
+    const { rows } = await this.pool.query<EntryRow>(
       "SELECT value, version, updated_at FROM config_entries WHERE key = $1",
       [key],
     );
-    const row = rows[0];
-    return row && { key, value: row.value, version: BigInt(row.version), updatedAt: row.updated_at };
+    return rows[0] && entryOf(key, rows[0]);
   }
 
   /** Every version of `key`, newest first. */
   async history(key: string): Promise<ConfigEntry[]> {
-    const { rows } = await this.pool.query<{ value: string | null; version: string; updated_at: Date }>(
+    const { rows } = await this.pool.query<EntryRow>(
       "SELECT value, version, updated_at FROM config_history WHERE key = $1 ORDER BY version DESC",
       [key],
     );
-    return rows.map((row) => ({ key, value: row.value, version: BigInt(row.version), updatedAt: row.updated_at }));
+    return rows.map((row) => entryOf(key, row));
   }
 
   /** Sets `key` back to the value it had at `version`, as a new, higher version. */
@@ -135,4 +125,14 @@ export class ConfigStore {
       await this.redis.publish(CONFIG_CHANNEL, message);
     } catch {}
   }
+}
+
+interface EntryRow {
+  value: string | null;
+  version: string;
+  updated_at: Date;
+}
+
+function entryOf(key: string, row: EntryRow): ConfigEntry {
+  return { key, value: row.value, version: BigInt(row.version), updatedAt: row.updated_at };
 }
