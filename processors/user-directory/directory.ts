@@ -7,7 +7,7 @@
  * a user who arrives is found at the next look.
  */
 import pg from "pg";
-import { durationVar, type Queryable, runtimeConfig } from "../../runtime/index.ts";
+import { durationVar, HEADER, type Queryable, runtimeConfig } from "../../runtime/index.ts";
 import type { UserStatus, UserStatusChanged } from "../../schemas/types.generated.ts";
 
 export interface DirectoryUser {
@@ -15,6 +15,17 @@ export interface DirectoryUser {
   status: UserStatus;
   email: string | null;
   version: number;
+}
+
+/**
+ * The id a change is kept under, the same for the processor and a rebuild: its event id, or, for a record from a
+ * producer that sets none, where it sits in users.status.
+ */
+export function changeEventId(
+  headers: Readonly<Record<string, string>>,
+  at: { topic: string; partition: number; offset: string },
+): string {
+  return headers[HEADER.eventId] ?? `${at.topic}/${at.partition}/${at.offset}`;
 }
 
 /** Writes the change to the table if it is newer than what the table has; returns the user if it did. */

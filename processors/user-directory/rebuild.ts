@@ -8,14 +8,13 @@ import type pg from "pg";
 import {
   type AvroSerde,
   type ConsumedRecord,
-  HEADER,
   inTransaction,
   type KafkaPort,
   textHeaders,
 } from "../../runtime/index.ts";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import type { UserStatusChanged } from "../../schemas/types.generated.ts";
-import { applyUserChange } from "./directory.ts";
+import { applyUserChange, changeEventId } from "./directory.ts";
 
 export const USERS_TOPIC = "users.status";
 
@@ -41,8 +40,7 @@ export async function rebuildUserDirectory(deps: {
     for (const record of records) {
       if (!record.value) continue; // a tombstone: the user service never writes one
       const { value } = await deps.serde.decode<UserStatusChanged>(record.value, reader);
-      const eventId =
-        textHeaders(record.headers)[HEADER.eventId] ?? `${record.topic}/${record.partition}/${record.offset}`;
+      const eventId = changeEventId(textHeaders(record.headers), record);
       await applyUserChange(tx, value, eventId);
     }
     const { rows } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM user_directory");

@@ -4,7 +4,7 @@
  */
 import { transactionOf } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
-import { applyUserChange, userDirectory } from "./directory.ts";
+import { applyUserChange, changeEventId, userDirectory } from "./directory.ts";
 
 export const syncUsers = defineProcessor({
   name: "user-directory",
@@ -12,7 +12,7 @@ export const syncUsers = defineProcessor({
   retryTiers: ["5s", "1m"],
   ledger: "postgres",
   async handler(change, ctx) {
-    const eventId = change.headers["event-id"] ?? `${change.sourceTopic}/${change.partition}/${change.offset}`;
+    const eventId = changeEventId(change.headers, { ...change, topic: change.sourceTopic });
     const applied = await ctx.once(`user:${eventId}`, (scope) =>
       applyUserChange(transactionOf(scope), change.value, eventId),
     );
