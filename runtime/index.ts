@@ -44,6 +44,7 @@ export type { Readiness } from "./http-server.ts";
 export { type LibrdkafkaOptions, librdkafka, librdkafkaBuild } from "./kafka/librdkafka/index.ts";
 // Kafka, records and values.
 export type * from "./kafka/port.ts";
+export { wholeTopic } from "./kafka/whole-topic.ts";
 export { type Ledger, type OnceResult, type OnceScope, transactionOf } from "./ledger/ledger.ts";
 export { migrate } from "./ledger/migrate.ts";
 export { PostgresLedger } from "./ledger/postgres-ledger.ts";

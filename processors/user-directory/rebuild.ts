@@ -11,6 +11,7 @@ import {
   inTransaction,
   type KafkaPort,
   textHeaders,
+  wholeTopic,
 } from "../../runtime/index.ts";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import type { UserStatusChanged } from "../../schemas/types.generated.ts";
@@ -26,14 +27,8 @@ export async function rebuildUserDirectory(deps: {
 }): Promise<{ records: number; users: number }> {
   // Read as the processor reads them: a change written before `version` existed gets its default.
   const reader = deps.schemas.get("sluice.users.UserStatusChanged")?.type;
-  const admin = deps.kafka.admin();
-  await admin.connect();
-  const partitions = await admin.topicOffsets(USERS_TOPIC).finally(() => admin.disconnect());
   const records: ConsumedRecord[] = [];
-  await deps.kafka.readToEnd(
-    partitions.map(({ partition }) => ({ topic: USERS_TOPIC, partition })),
-    (record) => records.push(record),
-  );
+  await deps.kafka.readToEnd(await wholeTopic(deps.kafka, USERS_TOPIC), (record) => records.push(record));
   return inTransaction(deps.db, async (tx) => {
     await tx.query("LOCK TABLE user_directory IN EXCLUSIVE MODE"); // the processor's writes wait for the new rows
     await tx.query("DELETE FROM user_directory");

@@ -8,6 +8,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ConsumedRecord, KafkaPort, PartitionFollower } from "../kafka/port.ts";
+import { wholeTopic } from "../kafka/whole-topic.ts";
 import type { AvroSerde } from "../serde/avro-serde.ts";
 
 export const CONFIG_TOPIC = "config.updates";
@@ -52,15 +53,9 @@ export class ConfigSubscriber {
   /** Reads the topic to its end (the node is not ready before), then follows it and listens on Redis. */
   async start(): Promise<void> {
     const { kafka, log } = this.deps;
-    const admin = kafka.admin();
-    await admin.connect();
-    const partitions = await admin.topicOffsets(this.topic).finally(() => admin.disconnect());
-    this.follower = kafka.follow(
-      partitions.map(({ partition }) => ({ topic: this.topic, partition })),
-      (record) => {
-        this.applying = this.applying.then(() => this.fromKafka(record));
-      },
-    );
+    this.follower = kafka.follow(await wholeTopic(kafka, this.topic), (record) => {
+      this.applying = this.applying.then(() => this.fromKafka(record));
+    });
     await this.follower.caughtUp;
     await this.applying;
     this.ready = true;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { wholeTopic } from "../../runtime/index.ts";
 import { sluice } from "../support/cli.ts";
 import { kafka } from "../support/kafka.ts";
 import { produceToCatalog } from "../support/runtime.ts";
@@ -23,21 +24,9 @@ describe("sluice stack", () => {
 
 describe("sluice tail", () => {
   it("prints decoded records as JSON lines with key, headers and coordinates", async () => {
-    const offsets = await (async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return await admin.topicOffsets("alerts");
-      } finally {
-        await admin.disconnect();
-      }
-    })();
     // Records, not offsets: the alert rules write alerts in transactions, whose markers take offsets too.
     let existing = 0;
-    await kafka.readToEnd(
-      offsets.map(({ partition }) => ({ topic: "alerts", partition })),
-      () => existing++,
-    );
+    await kafka.readToEnd(await wholeTopic(kafka, "alerts"), () => existing++);
     const alertId = `alert-${randomUUID()}`;
     await produceToCatalog("alerts", [
       { alertId, severity: "CRITICAL", source: "test", summary: "disk full", details: { host: "db-1" }, raisedAt: 1n },
