@@ -48,11 +48,6 @@ export class ProcessorHost {
   readonly metrics = new Metrics();
   private logger: ReturnType<typeof createLogger> | undefined;
 
-  /** The broadcast configuration, as this node holds it (when the catalog has config.updates). */
-  get config(): ConfigSubscriber | undefined {
-    return this.subscriber;
-  }
-
   get log() {
     this.logger ??= createLogger("sluice", "info");
     return this.logger;
