@@ -104,21 +104,21 @@ describe("data sync: users.status to the user directory", () => {
 
   it("rebuilds the same table from the compacted topic", async () => {
     const table = async () =>
-      (
-        await db.query<{ user_id: string }>(
-          "SELECT user_id, status, email, version, event_id, updated_at FROM user_directory ORDER BY 1",
-        )
-      ).rows;
+      (await db.query("SELECT user_id, status, email, version, event_id, updated_at FROM user_directory ORDER BY 1"))
+        .rows;
+    const rebuild = async () => {
+      const { stdout } = await promisify(execFile)(process.execPath, ["ops/cli/sluice.ts", "users", "rebuild"]);
+      expect(stdout).toMatch(/user directory rebuilt from users\.status: \d+ records, \d+ users/);
+    };
+    // First the table as this cluster's topic has it: a local database can outlive a cluster, or serve another.
+    await rebuild();
+    // A change through the processor on top of it, then the table rebuilt again from the topic alone.
+    const userId = `ada-${run}`;
+    expect((await setStatus(userId, "ACTIVE")).version).toBe(3);
+    expect(await eventually(async () => (await directoryRow(userId))?.version === "3")).toBe(true);
     const before = await table();
-    const { stdout } = await promisify(execFile)(process.execPath, ["ops/cli/sluice.ts", "users", "rebuild"]);
-    expect(stdout).toMatch(/user directory rebuilt from users\.status: \d+ records, \d+ users/);
-    const after = await table();
-    // Each user both have comes back as the processor had it. (A local database can outlive a cluster, and a
-    // cluster a database: a user only one of them has is not compared.)
-    const had = new Set(before.map((r) => r.user_id));
-    const rebuilt = new Set(after.map((r) => r.user_id));
-    const both = after.filter((r) => had.has(r.user_id));
-    expect(both).toEqual(before.filter((r) => rebuilt.has(r.user_id)));
-    expect(both.map((r) => r.user_id)).toEqual(expect.arrayContaining([`ada-${run}`, `late-${run}`]));
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    await rebuild();
+    expect(await table()).toEqual(before);
   });
 });
