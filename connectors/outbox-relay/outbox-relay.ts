@@ -10,6 +10,10 @@
  * between Kafka's acknowledgement and the mark (or before either) leaves the rows unmarked, and the next relay
  * publishes them again with the same event ids, which consumers' `ctx.once` drops. A row is never lost: only what
  * Kafka acknowledged is marked.
+ *
+ * A row larger than its topic takes on the cluster (an operator lowered `max.message.bytes` below what the outbox
+ * checks) would be refused on every attempt and hold up its topic for good: it is set aside instead, its reason in
+ * the `refused` column, logged as an error, and the topic's later rows go on.
  */
 
 import path from "node:path";
@@ -17,18 +21,22 @@ import pg from "pg";
 import type { Logger } from "pino";
 import {
   type Admin,
+  BROKER_DEFAULT_MAX_MESSAGE_BYTES,
   crashPoint,
   HEADER,
   headerList,
   type KafkaPort,
   migrate,
   type Producer,
+  recordBytes,
 } from "../../runtime/index.ts";
 import { OUTBOX_CHANNEL } from "./outbox.ts";
 
 export const OUTBOX_MIGRATIONS = path.join(import.meta.dirname, "migrations");
 const RELAY_LOCK = "sluice_outbox_relay";
 const TOPICS_TTL_MS = 2_000;
+/** How long a topic's `max.message.bytes` is trusted before it is read again. */
+const LIMITS_TTL_MS = 30_000;
 
 export interface OutboxRelayOptions {
   databaseUrl: string;
@@ -67,6 +75,8 @@ export class OutboxRelay {
   private admin: Admin | undefined;
   /** The topics Kafka has, as last looked up. */
   private topics: { names: Set<string>; at: number } | undefined;
+  /** Each topic's `max.message.bytes`, as last read. */
+  private readonly limits = new Map<string, { bytes: number; at: number }>();
   private running: Promise<void> | undefined;
   published = 0;
 
@@ -79,7 +89,12 @@ export class OutboxRelay {
   async start(): Promise<void> {
     await migrate(this.pool, [OUTBOX_MIGRATIONS]);
     // A topic Kafka does not know fails its rows in 30s instead of librdkafka's 5 minutes (then it waits, see publishBatch).
-    this.producer = this.options.kafka.producer({ lingerMs: 1, deliveryTimeoutMs: 30_000 });
+    // Sized for the broker's default limit, which the outbox checks (librdkafka's own default is below it).
+    this.producer = this.options.kafka.producer({
+      lingerMs: 1,
+      deliveryTimeoutMs: 30_000,
+      maxMessageBytes: BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+    });
     await this.producer.connect();
     this.admin = this.options.kafka.admin();
     await this.admin.connect();
@@ -145,7 +160,7 @@ export class OutboxRelay {
     const blocked = [...this.blocked].filter(([, b]) => b.until > now).map(([topic]) => topic);
     const { rows } = await this.pool.query<Row>(
       `SELECT id, event_id, topic, key, value, headers FROM sluice_outbox
-       WHERE published_at IS NULL AND NOT (topic = ANY($2::text[])) ORDER BY id LIMIT $1`,
+       WHERE published_at IS NULL AND refused IS NULL AND NOT (topic = ANY($2::text[])) ORDER BY id LIMIT $1`,
       [batch, blocked],
     );
     if (rows.length === 0) return 0;
@@ -160,16 +175,21 @@ export class OutboxRelay {
 
   private async publishTopic(topic: string, rows: Row[]): Promise<void> {
     try {
-      await this.producer?.send([
-        {
-          topic,
-          messages: rows.map((row) => ({
-            key: row.key,
-            value: row.value,
-            headers: headerList({ [HEADER.eventId]: row.event_id, ...row.headers }),
-          })),
-        },
-      ]);
+      const limit = await this.limit(topic);
+      const tooLarge = new Set<Row>();
+      const messages = [];
+      for (const row of rows) {
+        const headers = headerList({ [HEADER.eventId]: row.event_id, ...row.headers });
+        const message = { key: row.key, value: row.value, headers };
+        if (recordBytes(message) > limit) tooLarge.add(row);
+        else messages.push(message);
+      }
+      if (tooLarge.size > 0) {
+        await this.refuse([...tooLarge], limit);
+        rows = rows.filter((row) => !tooLarge.has(row));
+      }
+      if (rows.length === 0) return;
+      await this.producer?.send([{ topic, messages }]);
     } catch (error) {
       this.block(topic, error);
       return;
@@ -180,6 +200,34 @@ export class OutboxRelay {
       rows.map((r) => r.id),
     ]);
     this.published += rows.length;
+  }
+
+  /** Sets aside rows their topic cannot take: kept with the reason, never published. */
+  private async refuse(rows: Row[], limit: number): Promise<void> {
+    const reason = `VALUE_TOO_LARGE: larger than the topic's max.message.bytes (${limit})`;
+    await this.pool.query("UPDATE sluice_outbox SET refused = $2 WHERE id = ANY($1::bigint[])", [
+      rows.map((r) => r.id),
+      reason,
+    ]);
+    for (const row of rows) {
+      this.options.log.error(
+        { "kafka.topic": row.topic, "outbox.id": row.id, "event.id": row.event_id, "value.bytes": row.value.length },
+        "outbox row set aside: larger than its topic takes",
+      );
+    }
+  }
+
+  /** The largest record `topic` takes, read from the cluster at most every LIMITS_TTL_MS. */
+  private async limit(topic: string): Promise<number> {
+    const known = this.limits.get(topic);
+    if (known && Date.now() - known.at < LIMITS_TTL_MS) return known.bytes;
+    const configs = await this.admin?.topicConfigs([topic], ["max.message.bytes"]);
+    const bytes = Math.min(
+      BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+      Number(configs?.get(topic)?.["max.message.bytes"]) || BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+    );
+    this.limits.set(topic, { bytes, at: Date.now() });
+    return bytes;
   }
 
   private block(topic: string, reason: unknown): void {

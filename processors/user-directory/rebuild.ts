@@ -3,11 +3,15 @@
  * topic is compacted, so it holds at least each user's latest change) and each change applied as the processor
  * applies it, highest version winning, in one transaction that replaces the table's rows. The result is the table
  * the processor keeps; `sluice users rebuild` runs it.
+ *
+ * A record that cannot be decoded (another team's serializer, raw bytes) is skipped and counted by its code, as the
+ * processor sends it to its DLQ: one bad record never stops a rebuild.
  */
 import type pg from "pg";
 import {
   type AvroSerde,
   type ConsumedRecord,
+  DecodeError,
   inTransaction,
   type KafkaPort,
   textHeaders,
@@ -24,7 +28,7 @@ export async function rebuildUserDirectory(deps: {
   serde: AvroSerde;
   db: pg.Pool;
   schemas: ReadonlyMap<string, SchemaFile>;
-}): Promise<{ records: number; users: number }> {
+}): Promise<{ records: number; users: number; skipped: Map<string, number> }> {
   // Read as the processor reads them: a change written before `version` existed gets its default.
   const reader = deps.schemas.get("sluice.users.UserStatusChanged")?.type;
   const records: ConsumedRecord[] = [];
@@ -32,13 +36,17 @@ export async function rebuildUserDirectory(deps: {
   return inTransaction(deps.db, async (tx) => {
     await tx.query("LOCK TABLE user_directory IN EXCLUSIVE MODE"); // the processor's writes wait for the new rows
     await tx.query("DELETE FROM user_directory");
+    const skipped = new Map<string, number>();
     for (const record of records) {
       if (!record.value) continue; // a tombstone: the user service never writes one
-      const { value } = await deps.serde.decode<UserStatusChanged>(record.value, reader);
-      const eventId = changeEventId(textHeaders(record.headers), record);
-      await applyUserChange(tx, value, eventId);
+      const decoded = await deps.serde.decode<UserStatusChanged>(record.value, reader).catch((error: unknown) => {
+        if (!(error instanceof DecodeError)) throw error; // the registry out of reach: no rebuild from half a topic
+        skipped.set(error.code, (skipped.get(error.code) ?? 0) + 1);
+      });
+      if (!decoded) continue;
+      await applyUserChange(tx, decoded.value, changeEventId(textHeaders(record.headers), record));
     }
     const { rows } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM user_directory");
-    return { records: records.length, users: rows[0]?.n ?? 0 };
+    return { records: records.length, users: rows[0]?.n ?? 0, skipped };
   });
 }

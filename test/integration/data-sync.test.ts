@@ -2,7 +2,8 @@
  * Data sync across services on the real stack: the user service changes users through the outbox onto users.status;
  * the user-directory processor keeps a read model of them, newest version first; an order naming a user the
  * directory does not have yet waits in a retry tier until the user arrives; a rebuild from the compacted topic
- * gives the same table.
+ * gives the same table. Records other teams' producers send in other formats go to the processor's DLQ, and a
+ * rebuild skips and counts them.
  */
 
 import { execFile } from "node:child_process";
@@ -10,7 +11,8 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runtimeConfig } from "../../runtime/index.ts";
+import { HEADER, runtimeConfig } from "../../runtime/index.ts";
+import { consumeUntil, produceRaw } from "../support/kafka.ts";
 import { eventually, produceToCatalog } from "../support/runtime.ts";
 import { killChildren, startRelay, startService } from "../support/services.ts";
 import { killStrays, type RunningHost, startSluiceRun } from "../support/sluice-run.ts";
@@ -100,6 +102,39 @@ describe("data sync: users.status to the user directory", () => {
       ).rows;
     expect(await eventually(async () => (await sent()).length > 0, 60_000)).toBe(true);
     expect(await sent()).toEqual([{ recipient: "late@shop.test" }]);
+  });
+
+  it("sends records in other formats to its DLQ, goes on with the next change, and a rebuild skips and counts them", async () => {
+    const json = `json-${run}`;
+    const unknownId = `unknown-id-${run}`;
+    const frame = Buffer.alloc(9);
+    frame.writeUInt32BE(2_000_000_000, 1); // magic byte 0, then a schema id the registry never gave
+    const eventId = (): [string, Buffer][] => [[HEADER.eventId, Buffer.from(randomUUID())]];
+    await produceRaw("users.status", [
+      { key: json, value: Buffer.from(JSON.stringify({ userId: json, status: "ACTIVE" })), headers: eventId() },
+      { key: unknownId, value: frame, headers: eventId() },
+    ]);
+    const userId = `after-${run}`;
+    await setStatus(userId, "ACTIVE", "after@shop.test");
+    expect(await eventually(async () => (await directoryRow(userId))?.version === "1")).toBe(true);
+    const dlq = await consumeUntil("users.status.user-directory.dlq", (records) =>
+      [json, unknownId].every((key) => records.some((r) => r.key === key)),
+    );
+    const classes = Object.fromEntries(
+      dlq.filter((r) => r.key === json || r.key === unknownId).map((r) => [r.key, r.headers[HEADER.errorClass]]),
+    );
+    expect(classes).toEqual({ [json]: "BAD_MAGIC_BYTE", [unknownId]: "UNKNOWN_SCHEMA_ID" });
+
+    const { stdout } = await promisify(execFile)(process.execPath, ["ops/cli/sluice.ts", "users", "rebuild"]);
+    const skipped = /skipped \d+ records that could not be decoded \((.*)\)/.exec(stdout)?.[1] ?? "";
+    expect(skipped).toMatch(/BAD_MAGIC_BYTE: [1-9]/);
+    expect(skipped).toMatch(/UNKNOWN_SCHEMA_ID: [1-9]/);
+    expect(await directoryRow(userId)).toEqual({ status: "ACTIVE", email: "after@shop.test", version: "1" });
+    // Tombstones, so that compaction drops them from this cluster's topic.
+    await produceRaw("users.status", [
+      { key: json, value: null },
+      { key: unknownId, value: null },
+    ]);
   });
 
   it("rebuilds the same table from the compacted topic", async () => {

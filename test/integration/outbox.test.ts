@@ -9,7 +9,17 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Outbox } from "../../connectors/outbox-relay/outbox.ts";
 import { OUTBOX_MIGRATIONS, OutboxRelay } from "../../connectors/outbox-relay/outbox-relay.ts";
-import { AvroSerde, HEADER, inTransaction, migrate, runtimeConfig } from "../../runtime/index.ts";
+import {
+  AvroSerde,
+  BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+  HEADER,
+  headerList,
+  inTransaction,
+  migrate,
+  newEventHeaders,
+  recordBytes,
+  runtimeConfig,
+} from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { consumeUntil, kafka, type RawRecord } from "../support/kafka.ts";
 import { createTopics, dropTopics, eventually, registry, schemas, testTopic } from "../support/runtime.ts";
@@ -58,6 +68,19 @@ async function firstCopies(records: RawRecord[]): Promise<Map<string, StateEvent
     byKey.set(record.key ?? "", [...(byKey.get(record.key ?? "") ?? []), value]);
   }
   return byKey;
+}
+
+/** A state event for key `key` whose record, as the outbox writes it, is `bytes` long. */
+async function eventOfBytes(topic: BusinessTopic, key: string, bytes: number): Promise<StateEvent> {
+  const schema = schemas.get(topic.valueSchema);
+  const size = async (event: StateEvent) => {
+    const value = await serde.encode(`${topic.name}-value`, schema as NonNullable<typeof schema>, event);
+    return recordBytes({ key, value, headers: headerList(newEventHeaders(Date.now())) });
+  };
+  // Past 8 KiB, the orderId's length takes three bytes where one character's takes one.
+  const event = stateEvent("x".repeat(bytes - (await size(stateEvent("x", "CREATED"))) - 1), "CREATED");
+  expect(await size(event)).toBe(bytes);
+  return event;
 }
 
 describe("transactional outbox", () => {
@@ -184,5 +207,50 @@ describe("transactional outbox", () => {
     expect(await eventually(async () => (await unpublished(missing)) === 0, 30_000)).toBe(true);
     const records = await consumeUntil(missing.name, (r) => r.length >= 1, 10_000, 500);
     expect(records.map((r) => r.key)).toEqual(["o-1"]);
+  });
+
+  it("refuses an event larger than its topic takes in the writer's transaction; one at the limit reaches Kafka", async () => {
+    const { topic, outbox } = await outboxTopic();
+    const over = await eventOfBytes(topic, "o-over", BROKER_DEFAULT_MAX_MESSAGE_BYTES + 1);
+    const refused = inTransaction(pool, (tx) => outbox.publish(tx, topic.name, "o-over", over));
+    await expect(refused).rejects.toMatchObject({ code: "VALUE_TOO_LARGE" });
+    const atLimit = await eventOfBytes(topic, "o-limit", BROKER_DEFAULT_MAX_MESSAGE_BYTES);
+    await inTransaction(pool, async (tx) => {
+      await outbox.publish(tx, topic.name, "o-limit", atLimit);
+      await outbox.publish(tx, topic.name, "o-after", stateEvent("o-after", "CREATED"));
+    });
+    const relay = new OutboxRelay({ databaseUrl, kafka, log: quiet, pollMs: 200 });
+    relays.push(relay);
+    await relay.start();
+    const records = await consumeUntil(topic.name, (r) => r.length >= 2, 30_000, 500);
+    expect(records.map((r) => r.key).sort()).toEqual(["o-after", "o-limit"]);
+    expect(records.find((r) => r.key === "o-limit")?.value?.length).toBe(
+      (await serde.encode(`${topic.name}-value`, schemas.get(topic.valueSchema) as never, atLimit)).length,
+    );
+    expect(await unpublished(topic)).toBe(0);
+  });
+
+  it("sets aside a row larger than its topic takes on the cluster, and publishes the topic's later rows", async () => {
+    const { topic, outbox } = await outboxTopic();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.setTopicConfig(topic.name, "max.message.bytes", "10000").finally(() => admin.disconnect());
+    await inTransaction(pool, async (tx) => {
+      await outbox.publish(tx, topic.name, "o-1", await eventOfBytes(topic, "o-1", 20_000));
+      await outbox.publish(tx, topic.name, "o-1", stateEvent("o-1", "PAID", 2n));
+      await outbox.publish(tx, topic.name, "o-2", stateEvent("o-2", "CREATED", 1n));
+    });
+    const relay = new OutboxRelay({ databaseUrl, kafka, log: quiet, pollMs: 200 });
+    relays.push(relay);
+    await relay.start();
+    const records = await consumeUntil(topic.name, (r) => r.length >= 2, 30_000, 500);
+    const values = await firstCopies(records);
+    expect((values.get("o-1") ?? []).map((v) => v.state)).toEqual(["PAID"]);
+    expect((values.get("o-2") ?? []).map((v) => v.state)).toEqual(["CREATED"]);
+    const { rows } = await pool.query(
+      "SELECT key, refused FROM sluice_outbox WHERE topic = $1 AND published_at IS NULL",
+      [topic.name],
+    );
+    expect(rows).toEqual([{ key: "o-1", refused: expect.stringContaining("VALUE_TOO_LARGE") }]);
   });
 });

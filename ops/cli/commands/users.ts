@@ -13,13 +13,19 @@ export async function usersCommand(args: string[]): Promise<number> {
   const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
   try {
     await migrate(db, [MIGRATIONS]);
-    const { records, users } = await rebuildUserDirectory({
+    const { records, users, skipped } = await rebuildUserDirectory({
       kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-users-rebuild" }),
       serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
       db,
       schemas: loadSchemaFiles(config.schemasDir),
     });
     console.log(`user directory rebuilt from users.status: ${records} records, ${users} users`);
+    if (skipped.size > 0) {
+      const counts = [...skipped].map(([code, n]) => `${code}: ${n}`).join(", ");
+      console.log(
+        `skipped ${[...skipped.values()].reduce((a, b) => a + b)} records that could not be decoded (${counts})`,
+      );
+    }
     return 0;
   } finally {
     await db.end();
