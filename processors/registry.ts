@@ -1,8 +1,10 @@
 /** Every processor of the reference domain, by name, and the migrations of their tables. */
 import path from "node:path";
-import type { Processor } from "../runtime/index.ts";
+import type { Processor, Sink } from "../runtime/index.ts";
 import { orderConfirmation } from "./email/order-confirmation.ts";
 import { sendEmail } from "./email-sender/send-email.ts";
+import { expireReservation, scheduleReservationExpiry } from "./flashsale/expire-reservations.ts";
+import { flashSaleWriter } from "./flashsale/write-orders.ts";
 import { reserveStock } from "./inventory/reserve-stock.ts";
 import { restoreStock } from "./inventory/restore-stock.ts";
 import { orderLifecycle } from "./order-state/order-lifecycle.ts";
@@ -21,7 +23,14 @@ export const PROCESSORS: readonly Processor[] = [
   schedulePaymentCheck,
   cancelUnpaid,
   syncUsers,
+  scheduleReservationExpiry,
+  expireReservation,
 ];
 
-/** The SQL migrations of the processors' tables (stock, points, emails, order states, the user directory). */
+/** The reference domain's sinks; built on first use, as they read their settings from the environment. */
+export function domainSinks(): Sink[] {
+  return [flashSaleWriter() as Sink];
+}
+
+/** The SQL migrations of the processors' tables (stock, points, emails, order states, the user directory, flash sales). */
 export const MIGRATIONS = path.join(import.meta.dirname, "migrations");

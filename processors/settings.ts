@@ -12,6 +12,8 @@ export interface DomainSettings {
   flakyEmailAttempts: number;
   /** SLUICE_INITIAL_STOCK: a SKU's stock the first time an order mentions it (the demo has no restocking). */
   initialStock: number;
+  /** SLUICE_FLASHSALE_WRITE_RATE: flash-sale orders the writer writes a second at most, whatever the burst. */
+  flashSaleWriteRate: number;
 }
 
 let settings: DomainSettings | undefined;
@@ -22,6 +24,7 @@ export function domainSettings(): DomainSettings {
     paymentTimeoutMs: durationVar(env, "SLUICE_ORDER_TIMEOUT", "30m"),
     flakyEmailAttempts: integerVar(env, "SLUICE_FLAKY_EMAIL_ATTEMPTS", 2, { min: 0 }),
     initialStock: integerVar(env, "SLUICE_INITIAL_STOCK", 1_000_000),
+    flashSaleWriteRate: integerVar(env, "SLUICE_FLASHSALE_WRITE_RATE", 200, { min: 1 }),
   };
   return settings;
 }

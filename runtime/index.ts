@@ -91,4 +91,5 @@ export {
   sinksFor,
 } from "./sink.ts";
 export type { StalledPartition } from "./stalled-partitions.ts";
+export { TokenBucket } from "./token-bucket.ts";
 export { BROKER_DEFAULT_MAX_MESSAGE_BYTES, recordBytes, TopicLimits } from "./topic-limits.ts";

@@ -38,6 +38,13 @@ export interface EmailRequested {
   requestedAt: bigint;
 }
 
+/** A flash-sale reservation's payment deadline has come: scheduled when the purchase is admitted. Keyed by purchaseId. */
+export interface FlashSalePaymentDue {
+  purchaseId: string;
+  saleId: string;
+  dueAt: bigint;
+}
+
 /** A purchase request in a flash sale, buffered here to shave the peak. Keyed by userId. */
 export interface FlashSalePurchase {
   purchaseId: string;
@@ -46,6 +53,7 @@ export interface FlashSalePurchase {
   sku: string;
   quantity: number;
   requestedAt: bigint;
+  paymentDueAt: bigint;
 }
 
 /** Stock of one SKU changed. Keyed by sku. */
@@ -159,6 +167,7 @@ export interface TopicValues {
   "videos.uploaded": VideoUploaded;
   "videos.processed": VideoProcessed;
   "flashsale.purchases": FlashSalePurchase;
+  "flashsale.payment-due": FlashSalePaymentDue;
   "config.updates": ConfigUpdated;
   "logs.app": LogEvent;
   "alerts": Alert;

@@ -78,6 +78,13 @@ export const TOPICS: readonly BusinessTopic[] = [
     retention: "1d",
   }),
   topic({
+    name: "flashsale.payment-due",
+    partitions: 12,
+    key: "purchaseId",
+    valueSchema: "sluice.flashsale.FlashSalePaymentDue",
+    retention: "7d",
+  }),
+  topic({
     name: "config.updates",
     partitions: 1,
     key: "key",

@@ -6,6 +6,7 @@
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { archiveCommand } from "./commands/archive.ts";
 import { configCommand } from "./commands/config.ts";
+import { flashsaleCommand } from "./commands/flashsale.ts";
 import { kibanaCommand } from "./commands/kibana.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { outboxCommand } from "./commands/outbox.ts";
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   outbox: outboxCommand,
   serve: serveCommand,
   users: usersCommand,
+  flashsale: flashsaleCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -51,7 +53,10 @@ const USAGE = `usage: sluice <command>
   config set KEY VALUE [--expect-version N] | get KEY | history KEY | rollback KEY --to-version N
                                         broadcast configuration: compare-and-set in PostgreSQL, to every node via config.updates
   outbox relay                          publish the transactional outbox's committed events to Kafka until SIGTERM
-  serve orders|users [--port N]         a reference service over HTTP (orders :9410, users :9420), events via the outbox
+  serve orders|users|flashsale [--port N]
+                                        a reference service over HTTP (orders :9410, users :9420, flash-sale gateway :9430)
+  flashsale create|status|reconcile <saleId>
+                                        a flash sale: set it up, its figures, Redis made to agree with the database
   users rebuild                         rebuild the user directory (users.status's read model) from the compacted topic
   archive replay <topic> --from DATE --to DATE --into TOPIC
                                         re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;

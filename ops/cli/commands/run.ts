@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { LogShipper } from "../../../connectors/log-shipper/log-shipper.ts";
 import { CONNECTOR_MIGRATIONS, connectors } from "../../../connectors/registry.ts";
 import { connectorSettings } from "../../../connectors/settings.ts";
-import { MIGRATIONS, PROCESSORS } from "../../../processors/registry.ts";
+import { domainSinks, MIGRATIONS, PROCESSORS } from "../../../processors/registry.ts";
 import { domainSettings } from "../../../processors/settings.ts";
 import { isSink, type Processor, ProcessorHost, runtimeConfig, type Sink } from "../../../runtime/index.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
@@ -35,7 +35,7 @@ export async function runCommand(args: string[]): Promise<number> {
     module: { type: "string" },
   });
   const extra = values.module ? await loadModule(values.module) : { processors: [], topics: [] };
-  const known = [...PROCESSORS, ...connectors(), ...extra.processors];
+  const known = [...PROCESSORS, ...domainSinks(), ...connectors(), ...extra.processors];
   const list = known.map((p) => p.name).join(", ");
   const names = values.all ? known.map((p) => p.name) : positionals;
   if (names.length === 0) throw new UsageError(`run: which processors or sinks? (${list}, or --all)`);
