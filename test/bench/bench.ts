@@ -14,6 +14,8 @@
  *   sinks                       the Elasticsearch sink, the log shipper and the archive (bench-sinks.ts); `--only sinks` alone
  *   config                      config broadcast propagation to three nodes (bench-config.ts); `--only config` alone
  *   outbox                      the transactional outbox and its relay (bench-outbox.ts); `--only outbox` alone
+ *   flashsale                   the flash-sale gateway under a burst, beside the Redis Lua ceiling
+ *                               (bench-flashsale.ts); `--only flashsale` alone
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -34,6 +36,7 @@ import { consumeUntil, kafka } from "../support/kafka.ts";
 import { createTopics, dropTopics, produceMany, registry, schemas } from "../support/runtime.ts";
 import { startSluiceRun } from "../support/sluice-run.ts";
 import { benchConfig } from "./bench-config.ts";
+import { benchFlashSale } from "./bench-flashsale.ts";
 import { benchOutbox } from "./bench-outbox.ts";
 import { BENCH_ROUNDS, benchProcessors, benchTopics, isFailingKey } from "./bench-processors.ts";
 import { benchSinks, type SinkFigures } from "./bench-sinks.ts";
@@ -376,7 +379,9 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const alone = { config: benchConfig, outbox: benchOutbox }[process.argv[process.argv.indexOf("--only") + 1] ?? ""];
+  const alone = { config: benchConfig, outbox: benchOutbox, flashsale: benchFlashSale }[
+    process.argv[process.argv.indexOf("--only") + 1] ?? ""
+  ];
   if (process.argv.includes("--only") && alone) {
     const figures = await alone(log);
     console.log(JSON.stringify(figures, null, json ? 0 : 2));
@@ -440,6 +445,7 @@ async function main(): Promise<void> {
     const sinks = await benchSinks(drainRate, log);
     const config = await benchConfig(log);
     const outbox = await benchOutbox(log);
+    const flashsale = await benchFlashSale(log);
     const javaCeilingRps = Math.min(java.producer, java.consumer);
     const figures = {
       records: N,
@@ -467,6 +473,7 @@ async function main(): Promise<void> {
       sinks,
       config,
       outbox,
+      flashsale,
     };
     if (json) console.log(JSON.stringify(figures));
     else {
