@@ -9,7 +9,8 @@ sluice() { node ops/cli/sluice.ts "$@"; }
 PORT="${SLUICE_HTTP_PORT:-9400}"
 PID_FILE=.sluice/run/processors.pid
 WEBHOOK_PID_FILE=.sluice/run/webhook.pid
-SERVICE_PID_FILES=(.sluice/run/outbox-relay.pid .sluice/run/orders-service.pid .sluice/run/users-service.pid)
+SERVICE_PID_FILES=(.sluice/run/outbox-relay.pid .sluice/run/orders-service.pid .sluice/run/users-service.pid
+  .sluice/run/flashsale-service.pid)
 LOG_FILE=.sluice/logs/processors.log
 
 sluice stack up
@@ -35,7 +36,8 @@ echo $! >"$WEBHOOK_PID_FILE"
 # Short deadlines so the demo shows them: unpaid orders are cancelled after 10s; the flaky mail server refuses once.
 # The processors' own logs are shipped too (as service "sluice"), so they are searchable beside the shop's.
 # The archive finishes a file after 5s without a record, so the demo's files appear while it runs.
-SLUICE_ORDER_TIMEOUT="${SLUICE_ORDER_TIMEOUT:-10s}" SLUICE_FLAKY_EMAIL_ATTEMPTS=1 \
+# The flash-sale writer writes 20 orders a second, so its steady pace shows against the burst.
+SLUICE_ORDER_TIMEOUT="${SLUICE_ORDER_TIMEOUT:-10s}" SLUICE_FLAKY_EMAIL_ATTEMPTS=1 SLUICE_FLASHSALE_WRITE_RATE=20 \
   SLUICE_SHIP_LOGS_AS="${SLUICE_SHIP_LOGS_AS:-sluice}" ARCHIVE_IDLE_FLUSH="${ARCHIVE_IDLE_FLUSH:-5s}" \
   nohup node ops/cli/sluice.ts run --all --port "$PORT" >>"$LOG_FILE" 2>&1 &
 echo $! >"$PID_FILE"
@@ -46,22 +48,26 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
-echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, user-directory, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, user-directory, flashsale-expiry, flashsale-expiry-check, flashsale-writer, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
 
 # The reference services write their events through the transactional outbox; the relay publishes them.
 nohup node ops/cli/sluice.ts outbox relay >>.sluice/logs/outbox-relay.log 2>&1 &
 echo $! >.sluice/run/outbox-relay.pid
-for service in orders users; do
-  nohup node ops/cli/sluice.ts serve "$service" >>".sluice/logs/$service-service.log" 2>&1 &
+# The gateway admits 1,000 attempts a second (200 at once): the demo's burst meets its 429s.
+for service in orders users flashsale; do
+  SLUICE_FLASHSALE_RATE=1000 SLUICE_FLASHSALE_BURST=200 nohup node ops/cli/sluice.ts serve "$service" >>".sluice/logs/$service-service.log" 2>&1 &
   echo $! >".sluice/run/$service-service.pid"
 done
-for url in http://127.0.0.1:9410 http://127.0.0.1:9420; do
+for url in http://127.0.0.1:9410 http://127.0.0.1:9420 http://127.0.0.1:9430; do
   for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null && break; sleep 0.5; done
   curl -sf "$url/health/ready" >/dev/null || { echo "[run] $url not ready: see .sluice/logs/*-service.log"; exit 1; }
 done
-echo "[run] order service :9410, user service :9420 and the outbox relay running"
+echo "[run] order service :9410, user service :9420, flash-sale gateway :9430 and the outbox relay running"
 
 node ops/demo/demo-traffic.ts
+echo
+echo "== flash sale: gateway (token bucket, Redis Lua) -> flashsale.purchases -> flashsale-writer (steady rate) -> PostgreSQL =="
+node ops/demo/demo-flashsale.ts
 echo
 echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch, archive-logs.app -> Avro files; alert-rules -> alerts -> alert-sink -> webhook =="
 node ops/demo/demo-logs.ts
@@ -75,8 +81,11 @@ grep '"config.key":"demo.banner"' "$LOG_FILE" | tail -1 | node -e '
   const r = JSON.parse(line);
   console.log(`[config] the processors (pid ${r["process.pid"]}) applied demo.banner version ${r["config.version"]}, first via ${r.via}`);
 '
-echo "[run] waiting 15s: the payment deadline (10s) passes and the flaky email's retry tier (5s) comes due"
+echo "[run] waiting 15s: the payment deadlines (10s) pass and the flaky email's retry tier (5s) comes due"
 sleep 15
+echo
+echo "== the flash sale after its payment window: unpaid reservations expired, their units back in Redis =="
+sluice flashsale reconcile "$(cat .sluice/run/demo-sale)"
 
 echo
 echo "== what the processors did =="
@@ -96,6 +105,10 @@ $(sluice stack status)
                     curl -s http://127.0.0.1:9410/orders/ORDER_ID   (order service; its events go out through the outbox relay)
   change a user     curl -s -XPUT http://127.0.0.1:9420/users/user-100/status -H 'content-type: application/json' -d '{"status":"SUSPENDED"}'
   rebuild users     npx sluice users rebuild   (the user directory, from the compacted users.status)
+  flash sale        npx sluice flashsale create SALE --sku sku-console --units 100 [--per-user 1] [--payment-window 15m]
+                    curl -s -XPOST http://127.0.0.1:9430/flash-sales/SALE/purchases -H 'content-type: application/json' \
+                      -d '{"userId":"user-100","sku":"sku-console","quantity":1,"requestId":"r-1"}'
+                    npx sluice flashsale status SALE | reconcile SALE
   metrics, health   http://127.0.0.1:$PORT/metrics   http://127.0.0.1:$PORT/health/ready
   tail a topic      npx sluice tail orders.state --from-beginning
   the DLQ of a group npx sluice tail orders.state.order-state.dlq --from-beginning
