@@ -80,9 +80,18 @@ export interface ProcessorDefinition<Values, T extends TopicOf<Values> = TopicOf
   ledger?: "postgres" | "redis";
   /**
    * How long the handler may run for one record before the record counts as a retryable failure
-   * (HANDLER_TIMEOUT). Default: a quarter of max.poll.interval.ms, at most 1 minute; never more than a quarter.
+   * (HANDLER_TIMEOUT). Default: a quarter of max.poll.interval.ms, at most 1 minute; never more than a quarter,
+   * except for a long-running processor (default 1 hour, any length).
    */
   handlerTimeout?: Duration;
+  /**
+   * Long-running jobs (a transcode of minutes): each record's handler runs outside the poll loop, one record of a
+   * partition at a time, with the partition paused meanwhile, while the member keeps polling its other partitions,
+   * so it is never evicted however long the job takes. The partition commits and resumes when the job ends. On
+   * revocation (or stop) mid-job, `ctx.signal` aborts and nothing of the job is written: the partition's next owner
+   * runs it again. Non-blocking retry only. Default: false.
+   */
+  longRunning?: boolean;
   handler(record: InputRecord<Values[T]>, ctx: Context<Values>): Promise<void>;
 }
 

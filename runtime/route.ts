@@ -42,6 +42,8 @@ export interface Route {
   keyConcurrency: number;
   /** The blocking policy's backoff per attempt. */
   blockingBackoff: readonly Duration[];
+  /** Each record a job outside the poll loop, its partition paused meanwhile (ProcessorDefinition.longRunning). */
+  longRunning: boolean;
 }
 
 /**
@@ -59,6 +61,10 @@ export function routeOf(definition: Processor | Sink): Route {
       `processor ${definition.name}: keyConcurrency must be a whole number from 1, got ${keyConcurrency}`,
     );
   }
+  const longRunning = definition.longRunning ?? false;
+  if (longRunning && (definition.retry ?? "non-blocking") !== "non-blocking") {
+    throw new ConfigError(`processor ${definition.name}: a long-running processor retries non-blocking only`);
+  }
   return {
     name: definition.name,
     group,
@@ -71,6 +77,7 @@ export function routeOf(definition: Processor | Sink): Route {
     dlqTopic: dlqTopicName(definition.input, group),
     keyConcurrency,
     blockingBackoff: definition.blockingBackoff ?? tiers,
+    longRunning,
   };
 }
 
@@ -88,6 +95,7 @@ function sinkRoute(sink: Sink): Route {
     dlqTopic: dlqTopicName(sink.input, group),
     keyConcurrency: 1,
     blockingBackoff: [],
+    longRunning: false,
   };
 }
 

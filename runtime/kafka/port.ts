@@ -54,9 +54,9 @@ export interface BatchControl {
   resolveOffset(offset: string): void;
   /**
    * Stops fetching the partition; it is read again from the record after the last resolved one when the returned
-   * function resumes it.
+   * function resumes it, or from `from` when given (a long-running job that ended after its batch was handed back).
    */
-  pause(): () => void;
+  pause(): (from?: string) => void;
   /** Whether the partition was revoked since the batch was read (its new owner reads it again). */
   isStale(): boolean;
 }

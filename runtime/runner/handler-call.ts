@@ -12,9 +12,16 @@ import type { InputRecord, Processor } from "../processor.ts";
 import { type ContextEnv, RecordContext } from "./record-context.ts";
 
 const MAX_HANDLER_TIMEOUT_MS = 60_000;
+const LONG_RUNNING_TIMEOUT_MS = 3_600_000;
 
-/** A definition's handler timeout: its own, or a quarter of max.poll.interval.ms up to a minute. */
+/**
+ * A definition's handler timeout: its own, or a quarter of max.poll.interval.ms up to a minute. A long-running
+ * processor's runs outside the poll loop, so max.poll.interval.ms does not bound it (default: an hour).
+ */
 export function handlerTimeoutMs(definition: Processor, maxPollIntervalMs: number): number {
+  if (definition.longRunning) {
+    return definition.handlerTimeout ? toMs(definition.handlerTimeout) : LONG_RUNNING_TIMEOUT_MS;
+  }
   const timeoutMs = definition.handlerTimeout
     ? toMs(definition.handlerTimeout)
     : Math.min(MAX_HANDLER_TIMEOUT_MS, maxPollIntervalMs / 4);
@@ -40,23 +47,34 @@ export class HandlerCall {
     this.timeoutMs = timeoutMs;
   }
 
-  /** Runs the handler for `record`; its outputs go to `out` if it finishes in time. */
-  run(record: InputRecord<unknown>, out: OutputBuffer): Promise<void> {
+  /**
+   * Runs the handler for `record`; its outputs go to `out` if it finishes in time. `cancel` (a long-running job's
+   * partition revoked) aborts it as its timeout does.
+   */
+  run(record: InputRecord<unknown>, out: OutputBuffer, cancel?: AbortSignal): Promise<void> {
     const ctx = new RecordContext(this.env, record, out);
     const handled = this.definition.handler(record, ctx);
     return new Promise((resolve, reject) => {
-      const timer = this.clock.after(this.timeoutMs, () => {
-        const error = new RetryableError(`handler did not finish within ${this.timeoutMs} ms`, "HANDLER_TIMEOUT");
+      const stop = (error: Error) => {
         ctx.abort(error);
         reject(error);
-      });
+      };
+      const timer = this.clock.after(this.timeoutMs, () =>
+        stop(new RetryableError(`handler did not finish within ${this.timeoutMs} ms`, "HANDLER_TIMEOUT")),
+      );
+      const cancelled = () => stop(new RetryableError("the job's partition was revoked", "REVOKED"));
+      cancel?.addEventListener("abort", cancelled, { once: true });
+      const settle = () => {
+        timer.cancel();
+        cancel?.removeEventListener("abort", cancelled);
+      };
       handled.then(
         () => {
-          timer.cancel();
+          settle();
           resolve();
         },
         (error: unknown) => {
-          timer.cancel();
+          settle();
           reject(error);
         },
       );

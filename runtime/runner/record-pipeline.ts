@@ -58,8 +58,11 @@ export class RecordPipeline {
     this.handlerSeconds = deps.metrics.handlerSeconds.labels(route.name);
   }
 
-  /** Runs the record; what it writes (outputs, or its retry or DLQ copy) goes to `out`. */
-  async run(record: ReadRecord, out: OutputBuffer): Promise<Outcome> {
+  /**
+   * Runs the record; what it writes (outputs, or its retry or DLQ copy) goes to `out`. `cancel` aborts the handler
+   * (a long-running job whose partition was revoked: the runner then writes nothing of it).
+   */
+  async run(record: ReadRecord, out: OutputBuffer, cancel?: AbortSignal): Promise<Outcome> {
     if (!this.policy.admit(record, out)) return DONE;
     const started = performance.now();
     const attempt = this.policy.attempt(record);
@@ -67,7 +70,7 @@ export class RecordPipeline {
       const input = await this.decoder.decode(record, attempt);
       // A handler that runs out of time keeps writing into a buffer that is dropped.
       const recordOut = new OutputBuffer();
-      await this.handler.run(input, recordOut);
+      await this.handler.run(input, recordOut, cancel);
       out.merge(recordOut);
       this.policy.succeeded(record);
       return DONE;

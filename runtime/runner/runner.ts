@@ -5,6 +5,9 @@
  *
  * A partition whose head is not due yet (a retry tier), that is blocked (blocking policy) or whose write failed is
  * paused and left unresolved, so it is read again from there when it resumes; the others keep flowing.
+ *
+ * A long-running processor's records are jobs (see `startJob`): each runs outside the batch callback, its
+ * partition paused until it ends, so the member polls on and keeps its place in the group however long it takes.
  */
 import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
@@ -15,7 +18,7 @@ import type { BatchControl, GroupConsumer, KafkaPort, Producer, RecordBatch, Top
 import type { Ledger } from "../ledger/ledger.ts";
 import { kafkaFields } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
-import type { OutputBuffer } from "../output-buffer.ts";
+import { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
 import type { ConfigView, Processor } from "../processor.ts";
 import { DELAY_TIERS, type Route, routeOf } from "../route.ts";
@@ -77,6 +80,8 @@ export class ProcessorRunner {
   private writer: BatchWriter | undefined;
   /** Partitions that take turns (the policy's `serializesPartition`): the tail of each one's batches. */
   private readonly lanes = new Map<number, Promise<void>>();
+  /** Long-running jobs under way, by `topic:partition`: aborted when the partition is revoked or the runner stops. */
+  private readonly jobs = new Map<string, { abort: AbortController; done: Promise<void>; resume: () => void }>();
   private running = false;
 
   constructor(definition: Processor, deps: RuntimeDeps) {
@@ -99,7 +104,7 @@ export class ProcessorRunner {
     this.policy = policyFor(route, copies, { ...deps, log: this.log });
     this.scheduler = new KeyScheduler(this.policy, deps.clock, route.keyConcurrency);
     const timeoutMs = handlerTimeoutMs(definition, deps.maxPollIntervalMs);
-    this.batchBudgetMs = deps.maxPollIntervalMs / 2 - timeoutMs;
+    this.batchBudgetMs = route.longRunning ? 0 : deps.maxPollIntervalMs / 2 - timeoutMs;
     this.pipeline = new RecordPipeline(definition, route, this.policy, {
       ...deps,
       log: this.log,
@@ -164,6 +169,8 @@ export class ProcessorRunner {
     if (!this.running) return;
     this.running = false;
     this.paused.cancelAll();
+    // A job under way is not waited for (it may take an hour): aborted, and run again by the partition's next owner.
+    await this.abortJobs(() => true);
     await this.consumer.disconnect();
     await this.writer?.idle();
     await this.producer?.disconnect();
@@ -174,6 +181,8 @@ export class ProcessorRunner {
   private async onRebalance(event: "assigned" | "revoked", partitions: TopicPartition[]): Promise<void> {
     this.deps.metrics.rebalances.inc({ processor: this.route.name, event }, partitions.length);
     if (event === "revoked") {
+      const revoked = new Set(partitions.map((p) => `${p.topic}:${p.partition}`));
+      await this.abortJobs((key) => revoked.has(key));
       this.policy.revoked();
       this.stalls.clear();
     } else {
@@ -197,6 +206,7 @@ export class ProcessorRunner {
     const { clock, metrics } = this.deps;
     const now = clock.now();
     const tierIndex = this.route.tierTopics.indexOf(batch.topic);
+    if (this.route.longRunning) return this.startJob(batch, control, tierIndex, now);
     // A batch read again after its write failed: a topic's max.message.bytes may have changed meanwhile.
     if (this.stalls.failing(batch.topic, batch.partition)) await this.limits.refresh(this.deps.kafka).catch(() => {});
     const records: ReadRecord[] = [];
@@ -238,6 +248,66 @@ export class ProcessorRunner {
       metrics.observeLag(this.route.name, batch, Number(last.consumed.offset), clock.now() - reference);
     }
     if (resumeAt !== undefined) this.paused.pauseUntil(control.pause, resumeAt, batch);
+  }
+
+  /**
+   * A long-running processor's batch: its first record becomes a job. The partition is paused, and the batch handed
+   * back at once, so the client goes on polling (the rest of the batch is read again after the job). When the job
+   * ends, its outputs (or its retry copy) are written with its offset, and the partition resumes after it. A job
+   * aborted by revocation writes nothing and leaves the partition to its new owner, which runs it again.
+   */
+  private startJob(batch: RecordBatch, control: BatchControl, tierIndex: number, now: number): void {
+    const consumed = batch.records[0];
+    if (!consumed) return;
+    const record = readRecord(consumed, tierIndex);
+    if (tierIndex >= 0 && dueAtOf(record) > now) {
+      this.paused.pauseUntil(control.pause, dueAtOf(record), batch);
+      return;
+    }
+    const key = `${batch.topic}:${batch.partition}`;
+    const abort = new AbortController();
+    const resume = control.pause();
+    const fields = { ...kafkaFields(batch), "kafka.offset": consumed.offset };
+    this.log.info(fields, "long-running job started");
+    const started = this.deps.clock.now();
+    const done = (async () => {
+      const out = new OutputBuffer();
+      await this.pipeline.run(record, out, abort.signal);
+      if (abort.signal.aborted) return;
+      if (!(await this.write(batch, record, out, control))) return; // paused by the stall backoff, read again
+      this.deps.metrics.consumed.inc({ processor: this.route.name, topic: batch.topic });
+      control.resolveOffset(consumed.offset);
+      this.log.info({ ...fields, "job.ms": this.deps.clock.now() - started }, "long-running job done");
+      resume(String(BigInt(consumed.offset) + 1n));
+    })()
+      .catch((error: unknown) => {
+        this.log.error({ err: error, ...fields }, "long-running job failed to finish: its partition is read again");
+        if (!abort.signal.aborted) resume();
+      })
+      .finally(() => {
+        if (this.jobs.get(key)?.abort === abort) this.jobs.delete(key);
+      });
+    this.jobs.set(key, { abort, done, resume });
+  }
+
+  /**
+   * Aborts the jobs of the partitions `which` names, and waits until they have let go. Their partitions are no
+   * longer held paused: the client would keep a partition paused across a rebalance that gives it back.
+   */
+  private async abortJobs(which: (key: string) => boolean): Promise<void> {
+    const aborted = [...this.jobs].filter(([key]) => which(key));
+    for (const [key, job] of aborted) {
+      this.log.warn({ partition: key }, "long-running job aborted: its partition's next owner runs it again");
+      job.abort.abort();
+    }
+    await Promise.all(aborted.map(([, job]) => job.done));
+    for (const [key, job] of aborted) {
+      try {
+        job.resume();
+      } catch (error) {
+        this.log.debug({ err: error, partition: key }, "resume after revoke");
+      }
+    }
   }
 
   /** Writes the batch's records and offset, or backs off until it can (see StalledPartitions.attempt). */

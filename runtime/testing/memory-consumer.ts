@@ -177,7 +177,8 @@ export class MemoryConsumer implements GroupConsumer {
       },
       pause: () => {
         state.paused = true;
-        return () => {
+        return (from?: string) => {
+          if (from !== undefined) state.position = Number(from);
           state.paused = false;
         };
       },

@@ -119,7 +119,18 @@ export class LibrdkafkaConsumer implements GroupConsumer {
             highWatermark: batch.highWatermark,
             records: batch.messages.map((message) => new ClientRecord(batch.topic, batch.partition, message)),
           },
-          { resolveOffset, pause, isStale },
+          {
+            resolveOffset,
+            pause: () => {
+              const resume = pause();
+              return (from?: string) => {
+                if (from !== undefined)
+                  this.client.seek({ topic: batch.topic, partition: batch.partition, offset: from });
+                resume();
+              };
+            },
+            isStale,
+          },
         ),
     });
   }
