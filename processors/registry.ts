@@ -12,6 +12,8 @@ import { cancelUnpaid } from "./order-timeout/cancel-unpaid.ts";
 import { schedulePaymentCheck } from "./order-timeout/schedule-payment-check.ts";
 import { grantPoints } from "./points/grant-points.ts";
 import { syncUsers } from "./user-directory/sync-users.ts";
+import { transcodeVideo } from "./videos/transcode-video.ts";
+import { videoStatus } from "./videos/video-status.ts";
 
 export const PROCESSORS: readonly Processor[] = [
   reserveStock,
@@ -25,6 +27,8 @@ export const PROCESSORS: readonly Processor[] = [
   syncUsers,
   scheduleReservationExpiry,
   expireReservation,
+  transcodeVideo,
+  videoStatus,
 ];
 
 /** The reference domain's sinks; built on first use, as they read their settings from the environment. */
@@ -32,5 +36,5 @@ export function domainSinks(): Sink[] {
   return [flashSaleWriter() as Sink];
 }
 
-/** The SQL migrations of the processors' tables (stock, points, emails, order states, the user directory, flash sales). */
+/** The SQL migrations of the processors' tables (stock, points, emails, order states, the user directory, flash sales, videos). */
 export const MIGRATIONS = path.join(import.meta.dirname, "migrations");

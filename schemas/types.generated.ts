@@ -133,18 +133,23 @@ export interface UserStatusChanged {
 
 export type UserStatus = "ACTIVE" | "SUSPENDED" | "DELETED";
 
-/** A video's renditions are ready. Keyed by videoId. */
+/** A video's processing ended: its renditions and thumbnail are ready, or it failed with a reason. Keyed by videoId. */
 export interface VideoProcessed {
   videoId: string;
   renditions: Rendition[];
   durationMs: bigint;
   processedAt: bigint;
+  status: VideoStatus;
+  reason: null | string;
+  thumbnailUri: string;
 }
 
 export interface Rendition {
   resolution: string;
   uri: string;
 }
+
+export type VideoStatus = "READY" | "FAILED";
 
 /** A video was uploaded and awaits processing. Keyed by videoId. */
 export interface VideoUploaded {

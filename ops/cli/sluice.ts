@@ -53,8 +53,9 @@ const USAGE = `usage: sluice <command>
   config set KEY VALUE [--expect-version N] | get KEY | history KEY | rollback KEY --to-version N
                                         broadcast configuration: compare-and-set in PostgreSQL, to every node via config.updates
   outbox relay                          publish the transactional outbox's committed events to Kafka until SIGTERM
-  serve orders|users|flashsale [--port N]
-                                        a reference service over HTTP (orders :9410, users :9420, flash-sale gateway :9430)
+  serve orders|users|flashsale|videos [--port N]
+                                        a reference service over HTTP (orders :9410, users :9420, flash-sale gateway
+                                        :9430, videos :9440)
   flashsale create|status|reconcile <saleId>
                                         a flash sale: set it up, its figures, Redis made to agree with the database
   users rebuild                         rebuild the user directory (users.status's read model) from the compacted topic

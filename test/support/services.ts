@@ -29,7 +29,7 @@ export function startRelay(env: NodeJS.ProcessEnv = {}): ChildService {
 
 /** `sluice serve <name>` on a port of its own; resolves once it answers /health/ready. */
 export async function startService(
-  name: "orders" | "users" | "flashsale",
+  name: "orders" | "users" | "flashsale" | "videos",
   env: NodeJS.ProcessEnv = {},
   port = nextPort++,
 ): Promise<ChildService & { url: string }> {

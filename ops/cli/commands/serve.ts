@@ -1,6 +1,7 @@
 /**
- * `sluice serve orders|users|flashsale [--port N]`: runs a reference service over HTTP until SIGTERM. The order
- * and user services write their events through the transactional outbox (`sluice outbox relay` publishes them);
+ * `sluice serve orders|users|flashsale|videos [--port N]`: runs a reference service over HTTP until SIGTERM. The
+ * order, user and video services write their events through the transactional outbox (`sluice outbox relay`
+ * publishes them);
  * the flash-sale gateway admits purchases in Redis and produces them to Kafka itself. SLUICE_HTTP_HOST sets the
  * address it listens on (default 127.0.0.1; 0.0.0.0 in a container).
  */
@@ -11,6 +12,8 @@ import { Outbox } from "../../../connectors/outbox-relay/outbox.ts";
 import { OUTBOX_MIGRATIONS } from "../../../connectors/outbox-relay/outbox-relay.ts";
 import { SaleStore } from "../../../processors/flashsale/sale-store.ts";
 import { MIGRATIONS } from "../../../processors/registry.ts";
+import { domainSettings } from "../../../processors/settings.ts";
+import { mediaStore } from "../../../processors/videos/media-store.ts";
 import {
   AvroSerde,
   createLogger,
@@ -27,6 +30,7 @@ import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { flashSaleGateway, PURCHASES_TOPIC } from "../../../services/flashsale/flashsale-gateway.ts";
 import { ORDER_SERVICE_MIGRATIONS, orderService } from "../../../services/orders/order-service.ts";
 import { USER_SERVICE_MIGRATIONS, userService } from "../../../services/users/user-service.ts";
+import { videoService } from "../../../services/videos/video-service.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
 import { parse, positiveInteger, stopSignal } from "../args.ts";
@@ -57,6 +61,12 @@ const SERVICES: Record<string, { start: Start; migrations: string[]; port: numbe
     port: 9420,
   },
   flashsale: { start: startFlashSaleGateway, migrations: [MIGRATIONS], port: 9430 },
+  videos: {
+    start: async (deps) =>
+      videoService({ ...deps, outbox: outboxOf(deps), store: mediaStore(), maxBytes: domainSettings().videoMaxBytes }),
+    migrations: [OUTBOX_MIGRATIONS, MIGRATIONS],
+    port: 9440,
+  },
 };
 
 async function startFlashSaleGateway(deps: ServeDeps): Promise<FastifyInstance> {
@@ -86,7 +96,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse("serve", args, { port: { type: "string" } });
   const [name, extra] = positionals;
   const service = SERVICES[name ?? ""];
-  if (!service || extra !== undefined) throw new UsageError("usage: sluice serve orders|users|flashsale [--port N]");
+  if (!service || extra !== undefined)
+    throw new UsageError("usage: sluice serve orders|users|flashsale|videos [--port N]");
   const port = positiveInteger("serve", "--port", values.port) ?? service.port;
   const config = runtimeConfig();
   const log = createLogger(`sluice-${name}-service`, config.logLevel);
