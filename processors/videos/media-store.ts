@@ -84,6 +84,9 @@ export class S3MediaStore implements MediaStore {
     const local = location.endpoint && ["127.0.0.1", "localhost"].includes(new URL(location.endpoint).hostname);
     this.client = new S3Client({
       region: location.region,
+      // A streamed body is sent as it is, not as aws-chunked with a trailing checksum, which S3-compatible stores
+      // (S3Proxy here) do not all take.
+      requestChecksumCalculation: "WHEN_REQUIRED",
       ...(location.endpoint ? { endpoint: location.endpoint, forcePathStyle: true } : {}),
       // A store on this machine (the stack's S3Proxy) takes any: the SDK only needs something to sign with.
       ...(local && !process.env.AWS_ACCESS_KEY_ID
@@ -106,17 +109,20 @@ export class S3MediaStore implements MediaStore {
     return this.bucketReady;
   }
 
+  /** The SDK cannot retry a streamed body itself: a failed upload is sent again from the file, twice at most. */
   async putFile(key: string, file: string): Promise<void> {
     await this.ensureBucket();
     const { size } = await stat(file);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: `${this.prefix}${key}`,
-        Body: createReadStream(file),
-        ContentLength: size,
-      }),
-    );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const body = { Bucket: this.bucket, Key: `${this.prefix}${key}`, ContentLength: size };
+        await this.client.send(new PutObjectCommand({ ...body, Body: createReadStream(file) }));
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
   }
 
   async getFile(key: string, file: string): Promise<boolean> {
