@@ -10,7 +10,7 @@ PORT="${SLUICE_HTTP_PORT:-9400}"
 PID_FILE=.sluice/run/processors.pid
 WEBHOOK_PID_FILE=.sluice/run/webhook.pid
 SERVICE_PID_FILES=(.sluice/run/outbox-relay.pid .sluice/run/orders-service.pid .sluice/run/users-service.pid
-  .sluice/run/flashsale-service.pid)
+  .sluice/run/flashsale-service.pid .sluice/run/videos-service.pid)
 LOG_FILE=.sluice/logs/processors.log
 
 sluice stack up
@@ -48,26 +48,29 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "[run] processors not ready:"; tail -20 "$LOG_FILE"; exit 1; }
-echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, user-directory, flashsale-expiry, flashsale-expiry-check, flashsale-writer, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
+echo "[run] processors ready: inventory, inventory-restore, points, email, email-sender, order-state, order-timeout, order-timeout-check, user-directory, flashsale-expiry, flashsale-expiry-check, flashsale-writer, video-transcoder, video-status, log-sink, archive-logs.app, alert-rules, alert-rules-checks, alert-sink, delay router"
 
 # The reference services write their events through the transactional outbox; the relay publishes them.
 nohup node ops/cli/sluice.ts outbox relay >>.sluice/logs/outbox-relay.log 2>&1 &
 echo $! >.sluice/run/outbox-relay.pid
 # The gateway admits 1,000 attempts a second (200 at once): the demo's burst meets its 429s.
-for service in orders users flashsale; do
+for service in orders users flashsale videos; do
   SLUICE_FLASHSALE_RATE=1000 SLUICE_FLASHSALE_BURST=200 nohup node ops/cli/sluice.ts serve "$service" >>".sluice/logs/$service-service.log" 2>&1 &
   echo $! >".sluice/run/$service-service.pid"
 done
-for url in http://127.0.0.1:9410 http://127.0.0.1:9420 http://127.0.0.1:9430; do
+for url in http://127.0.0.1:9410 http://127.0.0.1:9420 http://127.0.0.1:9430 http://127.0.0.1:9440; do
   for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null && break; sleep 0.5; done
   curl -sf "$url/health/ready" >/dev/null || { echo "[run] $url not ready: see .sluice/logs/*-service.log"; exit 1; }
 done
-echo "[run] order service :9410, user service :9420, flash-sale gateway :9430 and the outbox relay running"
+echo "[run] order service :9410, user service :9420, flash-sale gateway :9430, video service :9440 and the outbox relay running"
 
 node ops/demo/demo-traffic.ts
 echo
 echo "== flash sale: gateway (token bucket, Redis Lua) -> flashsale.purchases -> flashsale-writer (steady rate) -> PostgreSQL =="
 node ops/demo/demo-flashsale.ts
+echo
+echo "== video: POST /videos -> media store + videos.uploaded (outbox) -> video-transcoder (ffmpeg, a long-running job) -> videos.processed -> video-status =="
+node ops/demo/demo-video.ts
 echo
 echo "== the log pipeline: shipper -> logs.app -> log-sink -> Elasticsearch, archive-logs.app -> Avro files; alert-rules -> alerts -> alert-sink -> webhook =="
 node ops/demo/demo-logs.ts
@@ -109,6 +112,9 @@ $(sluice stack status)
                     curl -s -XPOST http://127.0.0.1:9430/flash-sales/SALE/purchases -H 'content-type: application/json' \
                       -d '{"userId":"user-100","sku":"sku-console","quantity":1,"requestId":"r-1"}'
                     npx sluice flashsale status SALE | reconcile SALE
+  upload a video    curl -s -F userId=user-100 -F file=@my.mp4 http://127.0.0.1:9440/videos
+                    curl -s http://127.0.0.1:9440/videos/VIDEO_ID   (PROCESSING, READY with renditions, or FAILED)
+  the media store   $SLUICE_ROOT/${MEDIA_DIR:-.sluice/media}/videos/VIDEO_ID/
   metrics, health   http://127.0.0.1:$PORT/metrics   http://127.0.0.1:$PORT/health/ready
   tail a topic      npx sluice tail orders.state --from-beginning
   the DLQ of a group npx sluice tail orders.state.order-state.dlq --from-beginning
