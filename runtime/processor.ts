@@ -92,6 +92,11 @@ export interface ProcessorDefinition<Values, T extends TopicOf<Values> = TopicOf
    * runs it again. Non-blocking retry only. Default: false.
    */
   longRunning?: boolean;
+  /**
+   * A long-running processor's jobs one member runs at once (a CPU-bound transcode: one or two); the partitions
+   * past it wait, paused, and take the next free place in turn. Default: no limit (one a partition).
+   */
+  jobsAtOnce?: number;
   handler(record: InputRecord<Values[T]>, ctx: Context<Values>): Promise<void>;
 }
 

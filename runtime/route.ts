@@ -44,6 +44,8 @@ export interface Route {
   blockingBackoff: readonly Duration[];
   /** Each record a job outside the poll loop, its partition paused meanwhile (ProcessorDefinition.longRunning). */
   longRunning: boolean;
+  /** Jobs one member runs at once (Infinity: one a partition). */
+  jobsAtOnce: number;
 }
 
 /**
@@ -65,6 +67,10 @@ export function routeOf(definition: Processor | Sink): Route {
   if (longRunning && (definition.retry ?? "non-blocking") !== "non-blocking") {
     throw new ConfigError(`processor ${definition.name}: a long-running processor retries non-blocking only`);
   }
+  const jobsAtOnce = definition.jobsAtOnce ?? Number.POSITIVE_INFINITY;
+  if (jobsAtOnce !== Number.POSITIVE_INFINITY && !(Number.isInteger(jobsAtOnce) && jobsAtOnce >= 1)) {
+    throw new ConfigError(`processor ${definition.name}: jobsAtOnce must be a whole number from 1, got ${jobsAtOnce}`);
+  }
   return {
     name: definition.name,
     group,
@@ -78,6 +84,7 @@ export function routeOf(definition: Processor | Sink): Route {
     keyConcurrency,
     blockingBackoff: definition.blockingBackoff ?? tiers,
     longRunning,
+    jobsAtOnce,
   };
 }
 
@@ -96,6 +103,7 @@ function sinkRoute(sink: Sink): Route {
     keyConcurrency: 1,
     blockingBackoff: [],
     longRunning: false,
+    jobsAtOnce: 1,
   };
 }
 

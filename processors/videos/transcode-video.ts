@@ -7,7 +7,8 @@
  * A transcode takes minutes, so the processor is long-running (runtime: the job runs outside the poll loop, its
  * partition paused): the member is never evicted, and a job whose partition is revoked (a worker gone, another
  * joined) is aborted, its ffmpeg killed, and run again by the new owner. Exactly-once: the outcome is written with
- * the offset, so a job run again publishes it once. Run as many workers as partitions (6) to share the work.
+ * the offset, so a job run again publishes it once. A worker transcodes one video at a time; run as many workers
+ * as partitions (6) to share the work.
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,6 +30,8 @@ export const transcodeVideo = defineProcessor({
   outputs: ["videos.processed"],
   delivery: "exactly-once",
   longRunning: true,
+  // ffmpeg uses every core it finds: one transcode at a time per worker; more workers for more at once.
+  jobsAtOnce: 1,
   handlerTimeout: "30m",
   retryTiers: ["30s", "5m"],
   async handler({ value: upload }, ctx) {

@@ -82,6 +82,8 @@ export class ProcessorRunner {
   private readonly lanes = new Map<number, Promise<void>>();
   /** Long-running jobs under way, by `topic:partition`: aborted when the partition is revoked or the runner stops. */
   private readonly jobs = new Map<string, { abort: AbortController; done: Promise<void>; resume: () => void }>();
+  /** Partitions waiting, paused, for a place among the jobs at once (route.jobsAtOnce): their resumes, in turn. */
+  private readonly waiting = new Map<string, () => void>();
   private running = false;
 
   constructor(definition: Processor, deps: RuntimeDeps) {
@@ -157,6 +159,11 @@ export class ProcessorRunner {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** The long-running jobs under way, each settling when it has written (or let go). */
+  jobsUnderWay(): Promise<void>[] {
+    return [...this.jobs.values()].map((job) => job.done);
   }
 
   /** Partitions whose writes have been failing for too long (see StalledPartitions). */
@@ -265,6 +272,10 @@ export class ProcessorRunner {
       return;
     }
     const key = `${batch.topic}:${batch.partition}`;
+    if (this.jobs.size >= this.route.jobsAtOnce) {
+      this.waiting.set(key, control.pause()); // read again from the job's record when a place is free
+      return;
+    }
     const abort = new AbortController();
     const resume = control.pause();
     const fields = { ...kafkaFields(batch), "kafka.offset": consumed.offset };
@@ -278,7 +289,10 @@ export class ProcessorRunner {
       this.deps.metrics.consumed.inc({ processor: this.route.name, topic: batch.topic });
       control.resolveOffset(consumed.offset);
       this.log.info({ ...fields, "job.ms": this.deps.clock.now() - started }, "long-running job done");
-      resume(String(BigInt(consumed.offset) + 1n));
+      const next = String(BigInt(consumed.offset) + 1n);
+      // Partitions waiting for a place go first: this one takes its turn behind them.
+      if (this.waiting.size > 0) this.waiting.set(key, () => resume(next));
+      else resume(next);
     })()
       .catch((error: unknown) => {
         this.log.error({ err: error, ...fields }, "long-running job failed to finish: its partition is read again");
@@ -286,13 +300,16 @@ export class ProcessorRunner {
       })
       .finally(() => {
         if (this.jobs.get(key)?.abort === abort) this.jobs.delete(key);
+        const [next] = this.waiting;
+        if (next) this.resumeWaiting(([key]) => key === next[0]);
       });
     this.jobs.set(key, { abort, done, resume });
   }
 
   /**
-   * Aborts the jobs of the partitions `which` names, and waits until they have let go. Their partitions are no
-   * longer held paused: the client would keep a partition paused across a rebalance that gives it back.
+   * Aborts the jobs of the partitions `which` names, and waits until they have let go. Their partitions (and those
+   * waiting for a place) are no longer held paused: the client would keep a partition paused across a rebalance
+   * that gives it back.
    */
   private async abortJobs(which: (key: string) => boolean): Promise<void> {
     const aborted = [...this.jobs].filter(([key]) => which(key));
@@ -301,12 +318,23 @@ export class ProcessorRunner {
       job.abort.abort();
     }
     await Promise.all(aborted.map(([, job]) => job.done));
-    for (const [key, job] of aborted) {
-      try {
-        job.resume();
-      } catch (error) {
-        this.log.debug({ err: error, partition: key }, "resume after revoke");
-      }
+    for (const [key, job] of aborted) this.resumeQuietly(key, job.resume);
+    this.resumeWaiting(([key]) => which(key));
+  }
+
+  /** Resumes the waiting partitions `which` picks. */
+  private resumeWaiting(which: (entry: [string, () => void]) => boolean): void {
+    for (const entry of [...this.waiting].filter(which)) {
+      this.waiting.delete(entry[0]);
+      this.resumeQuietly(...entry);
+    }
+  }
+
+  private resumeQuietly(key: string, resume: () => void): void {
+    try {
+      resume();
+    } catch (error) {
+      this.log.debug({ err: error, partition: key }, "resume after revoke");
     }
   }
 

@@ -13,7 +13,7 @@ import { type BusinessTopic, topicByName } from "../../topics/topic.ts";
 import { loadConfig } from "../config.ts";
 import { DelayRouter } from "../delay/delay-router.ts";
 import { headerList, newEventHeaders, type OutgoingHeaders, type RecordHeaders, textHeaders } from "../headers.ts";
-import type { ConsumedRecord } from "../kafka/port.ts";
+import type { ConsumedRecord, OutgoingMessage } from "../kafka/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { Metrics } from "../metrics.ts";
 import type { Processor, TopicOf } from "../processor.ts";
@@ -117,22 +117,32 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
     value: Values[T],
     headers: Record<string, string> = {},
   ): Promise<void> {
+    await this.pipeAll(topic, [{ key, value, headers }]);
+  }
+
+  /** Produces several records at once (the processors then find them all there), then runs until idle. */
+  async pipeAll<T extends TopicOf<Values>>(
+    topic: T,
+    records: readonly { key: string; value: Values[T]; headers?: Record<string, string> }[],
+  ): Promise<void> {
     const schema = this.options.schemas.get(this.topic(topic).valueSchema);
     if (!schema) throw new SluiceError("SCHEMA_MISSING", `no value schema for ${topic}`);
-    const encoded = await this.serde.encode(valueSubject(topic), schema, value);
-    await this.pipeRaw(topic, {
-      key,
-      value: encoded,
-      headers: headerList({ ...newEventHeaders(this.clock.now()), ...headers }),
-    });
+    const messages = [];
+    for (const { key, value, headers = {} } of records) {
+      const encoded = await this.serde.encode(valueSubject(topic), schema, value);
+      messages.push({ key, value: encoded, headers: headerList({ ...newEventHeaders(this.clock.now()), ...headers }) });
+    }
+    await this.send(topic, messages);
   }
 
   /** Produces bytes as another team's producer would, then runs until idle. */
   async pipeRaw(topic: string, record: { key: string | null; value: Buffer | null; headers?: OutgoingHeaders }) {
+    await this.send(topic, [{ key: record.key, value: record.value, headers: record.headers ?? [] }]);
+  }
+
+  private async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     const producer = this.kafka.producer({ maxMessageBytes: BROKER_DEFAULT_MAX_MESSAGE_BYTES });
-    await producer.send([
-      { topic, messages: [{ key: record.key, value: record.value, headers: record.headers ?? [] }] },
-    ]);
+    await producer.send([{ topic, messages }]);
     await this.settle();
   }
 
@@ -183,14 +193,20 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
     await this.router?.stop();
   }
 
-  /** Hands records over and fires due timers until neither does anything. */
+  /**
+   * Hands records over and fires due timers until neither does anything and no long-running job is under way (a
+   * job's handler should not wait on ctx.clock's timers here: the clock moves only when the test says).
+   */
   private async settle(): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const delivered = await this.kafka.deliver();
       // Work the runtime does outside a batch (group commits, held records' delivery) gets its turn.
       await new Promise((resolve) => setImmediate(resolve));
       const fired = this.clock.fireDue();
-      if (!delivered && fired === 0) return;
+      if (delivered || fired > 0) continue;
+      const jobs = this.runners.flatMap((runner) => runner.jobsUnderWay());
+      if (jobs.length === 0) return;
+      await Promise.all(jobs);
     }
     throw new SluiceError("NOT_STARTED", `the driver did not come to rest within ${MAX_ROUNDS} rounds`);
   }
