@@ -7,6 +7,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
+/** Options written as one line (none has a space); files stay whole. */
+const words = (options: string) => options.split(" ");
 
 export interface Probe {
   durationMs: number;
@@ -18,20 +20,14 @@ export interface Probe {
 /** What ffprobe says of the file's first video stream, or why it cannot say (not a video ffmpeg can read). */
 export async function probe(file: string, signal?: AbortSignal): Promise<Probe | { unreadable: string }> {
   try {
+    const entries = "stream=codec_name,width,height:format=duration";
     const { stdout } = await run(
       "ffprobe",
-      [
-        "-v",
-        "error",
-        "-select_streams",
-        "v:0",
-        "-show_entries",
-        "stream=codec_name,width,height:format=duration",
-        "-of",
-        "json",
-        file,
-      ],
-      { signal, maxBuffer: 1024 * 1024 },
+      [...words(`-v error -select_streams v:0 -show_entries ${entries} -of json`), file],
+      {
+        signal,
+        maxBuffer: 1024 * 1024,
+      },
     );
     const parsed = JSON.parse(stdout) as {
       streams?: { codec_name?: string; width?: number; height?: number }[];
@@ -47,7 +43,9 @@ export async function probe(file: string, signal?: AbortSignal): Promise<Probe |
     };
   } catch (error) {
     if (signal?.aborted) throw error;
+    // Its first line, without the file's (temporary) path.
     const stderr = String((error as { stderr?: string }).stderr ?? "")
+      .replaceAll(`${file}: `, "")
       .trim()
       .split("\n")[0];
     return { unreadable: stderr || "ffprobe cannot read it" };
@@ -78,70 +76,19 @@ export function contentProblem(
   return undefined;
 }
 
+async function ffmpeg(args: string[], signal?: AbortSignal): Promise<void> {
+  await run("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args], { signal, maxBuffer: 1024 * 1024 });
+}
+
+const H264 = "-c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 96k -movflags +faststart";
+
 /** An H.264 (and AAC, when there is sound) MP4 of `height` lines, the width kept in proportion. */
-export async function rendition(input: string, output: string, height: number, signal?: AbortSignal): Promise<void> {
-  await run(
-    "ffmpeg",
-    [
-      "-nostdin",
-      "-v",
-      "error",
-      "-y",
-      "-i",
-      input,
-      "-map",
-      "0:v:0",
-      "-map",
-      "0:a:0?",
-      "-vf",
-      `scale=-2:${height}`,
-      "-c:v",
-      "libx264",
-      "-preset",
-      "veryfast",
-      "-crf",
-      "28",
-      "-pix_fmt",
-      "yuv420p",
-      "-c:a",
-      "aac",
-      "-b:a",
-      "96k",
-      "-movflags",
-      "+faststart",
-      output,
-    ],
-    { signal, maxBuffer: 1024 * 1024 },
-  );
+export function rendition(input: string, output: string, height: number, signal?: AbortSignal): Promise<void> {
+  return ffmpeg(["-i", input, ...words(`-map 0:v:0 -map 0:a:0? -vf scale=-2:${height} ${H264}`), output], signal);
 }
 
 /** A JPEG of the frame a tenth of the way in, 360 lines high. */
-export async function thumbnail(
-  input: string,
-  output: string,
-  durationMs: number,
-  signal?: AbortSignal,
-): Promise<void> {
+export function thumbnail(input: string, output: string, durationMs: number, signal?: AbortSignal): Promise<void> {
   const at = (durationMs / 10 / 1000).toFixed(2);
-  await run(
-    "ffmpeg",
-    [
-      "-nostdin",
-      "-v",
-      "error",
-      "-y",
-      "-ss",
-      at,
-      "-i",
-      input,
-      "-frames:v",
-      "1",
-      "-vf",
-      "scale=-2:360",
-      "-q:v",
-      "4",
-      output,
-    ],
-    { signal, maxBuffer: 1024 * 1024 },
-  );
+  return ffmpeg(["-ss", at, "-i", input, ...words("-frames:v 1 -vf scale=-2:360 -q:v 4"), output], signal);
 }
