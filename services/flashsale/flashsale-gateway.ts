@@ -17,7 +17,7 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type pg from "pg";
-import type { Logger } from "pino";
+import type { LevelWithSilent, Logger } from "pino";
 import client from "prom-client";
 import type { Admission, SaleStore } from "../../processors/flashsale/sale-store.ts";
 import {
@@ -83,6 +83,10 @@ const REFUSALS: Record<Exclude<Admission["outcome"], "ACCEPTED" | "DUPLICATE">, 
   LOST: [503, "UNAVAILABLE", "the sale's state is being restored: try again"],
 };
 
+/** `level`, or the logger's own when that is quieter still. */
+const quieter = (log: Logger, level: LevelWithSilent): LevelWithSilent =>
+  (log.levels.values[log.level] ?? 0) > (log.levels.values[level] ?? 0) ? (log.level as LevelWithSilent) : level;
+
 export function flashSaleGateway(deps: FlashSaleGatewayDeps): FastifyInstance {
   const { store, producer, serde, schema, db, log, metrics, clock = systemClock } = deps;
   const app = httpService({
@@ -106,7 +110,7 @@ export function flashSaleGateway(deps: FlashSaleGatewayDeps): FastifyInstance {
   app.post<{ Params: { saleId: string }; Body: PurchaseRequest }>(
     "/flash-sales/:saleId/purchases",
     // Not each request logged (a burst's worth of lines): /metrics counts them by outcome.
-    { schema: { params: saleParams, body: purchaseRequest }, logLevel: "warn" },
+    { schema: { params: saleParams, body: purchaseRequest }, logLevel: quieter(log, "warn") },
     async (request, reply) => {
       const { saleId } = request.params;
       const { userId, sku, quantity, requestId } = request.body;
