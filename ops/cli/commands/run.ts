@@ -72,7 +72,9 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!drained)
     host.log.error(`did not drain within ${DRAIN_MS / 1000}s; exiting anyway (uncommitted work is redelivered)`);
   await shipper?.close();
-  return drained ? 0 : 1;
+  // Drained means committed: the process ends now, not when the pools and clients that handlers opened for
+  // themselves (a mail server's pool, a media store's client) have idled out, which can take a minute.
+  process.exit(drained ? 0 : 1);
 }
 
 /**
