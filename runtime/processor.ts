@@ -94,7 +94,7 @@ export interface ProcessorDefinition<Values, T extends TopicOf<Values> = TopicOf
   longRunning?: boolean;
   /**
    * A long-running processor's jobs one member runs at once (a CPU-bound transcode: one or two); the partitions
-   * past it wait, paused, and take the next free place in turn. Default: no limit (one a partition).
+   * past it wait, paused, and are read again whenever a place frees. Default: no limit (one a partition).
    */
   jobsAtOnce?: number;
   handler(record: InputRecord<Values[T]>, ctx: Context<Values>): Promise<void>;

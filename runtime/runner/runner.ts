@@ -82,7 +82,7 @@ export class ProcessorRunner {
   private readonly lanes = new Map<number, Promise<void>>();
   /** Long-running jobs under way, by `topic:partition`: aborted when the partition is revoked or the runner stops. */
   private readonly jobs = new Map<string, { abort: AbortController; done: Promise<void>; resume: () => void }>();
-  /** Partitions waiting, paused, for a place among the jobs at once (route.jobsAtOnce): their resumes, in turn. */
+  /** Partitions waiting, paused, for a place among the jobs at once (route.jobsAtOnce): their resumes. */
   private readonly waiting = new Map<string, () => void>();
   private running = false;
 
@@ -289,10 +289,7 @@ export class ProcessorRunner {
       this.deps.metrics.consumed.inc({ processor: this.route.name, topic: batch.topic });
       control.resolveOffset(consumed.offset);
       this.log.info({ ...fields, "job.ms": this.deps.clock.now() - started }, "long-running job done");
-      const next = String(BigInt(consumed.offset) + 1n);
-      // Partitions waiting for a place go first: this one takes its turn behind them.
-      if (this.waiting.size > 0) this.waiting.set(key, () => resume(next));
-      else resume(next);
+      resume(String(BigInt(consumed.offset) + 1n));
     })()
       .catch((error: unknown) => {
         this.log.error({ err: error, ...fields }, "long-running job failed to finish: its partition is read again");
@@ -300,8 +297,9 @@ export class ProcessorRunner {
       })
       .finally(() => {
         if (this.jobs.get(key)?.abort === abort) this.jobs.delete(key);
-        const [next] = this.waiting;
-        if (next) this.resumeWaiting(([key]) => key === next[0]);
+        // Every waiting partition is read again: the first record to arrive takes the place, the others wait anew.
+        // (Resuming one alone could stall them all: a partition may have nothing to hand over by then.)
+        this.resumeWaiting(() => true);
       });
     this.jobs.set(key, { abort, done, resume });
   }
