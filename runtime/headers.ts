@@ -20,6 +20,8 @@ export const HEADER = {
   /** A DLQ stub: the original value's size in bytes and its SHA-256, hex. */
   valueBytes: "value-bytes",
   valueSha256: "value-sha256",
+  /** How many times an operator replayed the record from its DLQ (`sluice dlq replay`). */
+  replayCount: "replay-count",
 } as const;
 
 /**

@@ -81,6 +81,16 @@ export interface LogEvent {
 
 export type LogLevel = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL";
 
+/** An operator's action on the platform (a DLQ replay): who, when, with what filter, and what it did. Keyed by auditId. */
+export interface AuditRecord {
+  auditId: string;
+  action: string;
+  operator: string;
+  at: bigint;
+  filter: Record<string, string>;
+  counts: Record<string, bigint>;
+}
+
 /** An order was cancelled and its stock is to be restored. Keyed by orderId. */
 export interface OrderCancelled {
   orderId: string;
@@ -177,6 +187,7 @@ export interface TopicValues {
   "logs.app": LogEvent;
   "alerts": Alert;
   "alerts.checks": AlertCheck;
+  "sluice.audit": AuditRecord;
 }
 
 export type TopicName = keyof TopicValues;

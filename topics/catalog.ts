@@ -116,4 +116,12 @@ export const TOPICS: readonly BusinessTopic[] = [
     valueSchema: "sluice.alerts.AlertCheck",
     retention: "7d",
   }),
+  topic({
+    name: "sluice.audit",
+    partitions: 1,
+    key: "auditId",
+    valueSchema: "sluice.ops.AuditRecord",
+    // What operators did stays as long as the cluster does.
+    retention: "forever",
+  }),
 ];

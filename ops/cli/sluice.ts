@@ -6,8 +6,10 @@
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { archiveCommand } from "./commands/archive.ts";
 import { configCommand } from "./commands/config.ts";
+import { dlqCommand } from "./commands/dlq.ts";
 import { flashsaleCommand } from "./commands/flashsale.ts";
 import { kibanaCommand } from "./commands/kibana.ts";
+import { lagCommand } from "./commands/lag.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { outboxCommand } from "./commands/outbox.ts";
 import { runCommand } from "./commands/run.ts";
@@ -34,6 +36,8 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   users: usersCommand,
   flashsale: flashsaleCommand,
+  dlq: dlqCommand,
+  lag: lagCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -58,6 +62,9 @@ const USAGE = `usage: sluice <command>
                                         :9430, videos :9440)
   flashsale create|status|reconcile <saleId>
                                         a flash sale: set it up, its figures, Redis made to agree with the database
+  dlq list | show | replay [--group G] [--topic T] [--class C] [--key K] [--from T] [--to T] [--yes] [--rate N]
+                                        the dead-letter queues: counts, decoded records, replay (a dry run unless --yes)
+  lag [--group G] [--watch]             each group's lag in records and seconds, its retry tiers' and DLQ's, from the broker
   users rebuild                         rebuild the user directory (users.status's read model) from the compacted topic
   archive replay <topic> --from DATE --to DATE --into TOPIC
                                         re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;

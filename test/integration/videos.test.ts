@@ -74,11 +74,7 @@ function ffprobe(file: string): { codec: string; height: number } {
 
 /** A worker; each has its own instance id (its static membership and transactional ids), kept across restarts. */
 const transcoder = (name: string) =>
-  startSluiceRun(["video-transcoder"], {
-    ...MEDIA,
-    SLUICE_LOG_LEVEL: "info",
-    SLUICE_INSTANCE_ID: `${name}-${MEDIA.MEDIA_S3_PREFIX}`,
-  });
+  startSluiceRun(["video-transcoder"], { ...MEDIA, SLUICE_INSTANCE_ID: `${name}-${MEDIA.MEDIA_S3_PREFIX}` });
 
 beforeAll(async () => {
   startRelay();

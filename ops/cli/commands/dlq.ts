@@ -1,0 +1,108 @@
+/**
+ * `sluice dlq list|show|replay`: the dead-letter queues of the processors and sinks this deployment runs
+ * (ops/dlq/dlq.ts). `replay` is a dry run unless `--yes`.
+ */
+import { userInfo } from "node:os";
+import pg from "pg";
+import { connectors } from "../../../connectors/registry.ts";
+import { domainSinks, PROCESSORS } from "../../../processors/registry.ts";
+import { AvroSerde, librdkafka, migrate, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
+import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
+import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
+import { TOPICS } from "../../../topics/catalog.ts";
+import { UsageError } from "../../../topics/errors.ts";
+import {
+  DEFAULT_REPLAY_CAP,
+  DLQ_MIGRATIONS,
+  type DlqFilter,
+  describeRecord,
+  readDlq,
+  replayDlq,
+  summarize,
+} from "../../dlq/dlq.ts";
+import { parse, positiveInteger } from "../args.ts";
+
+const USAGE = `usage: sluice dlq list [--group G] [--topic T]
+       sluice dlq show [FILTER] [--max N]
+       sluice dlq replay [FILTER] [--yes] [--rate N] [--cap N]
+  FILTER: --group G --topic T (the original topic) --class ERROR_CLASS --key K --from TIME --to TIME`;
+
+function time(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`dlq: ${flag} needs a date or an ISO time, got '${value}'`);
+  return ms;
+}
+
+export async function dlqCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse("dlq", args, {
+    group: { type: "string" },
+    topic: { type: "string" },
+    class: { type: "string" },
+    key: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    max: { type: "string" },
+    yes: { type: "boolean" },
+    rate: { type: "string" },
+    cap: { type: "string" },
+  });
+  const [action, extra] = positionals;
+  if (!["list", "show", "replay"].includes(action ?? "") || extra !== undefined) throw new UsageError(USAGE);
+  const filter: DlqFilter = {
+    group: values.group,
+    topic: values.topic,
+    errorClass: values.class,
+    key: values.key,
+    from: time("--from", values.from),
+    to: time("--to", values.to),
+  };
+  const config = runtimeConfig();
+  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const deps = {
+    kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-dlq" }),
+    serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
+    db,
+    routes: [...PROCESSORS, ...domainSinks(), ...connectors()].map(routeOf),
+    topics: TOPICS,
+    schemas: loadSchemaFiles(config.schemasDir),
+  };
+  try {
+    await migrate(db, [DLQ_MIGRATIONS]);
+    if (action === "list") {
+      const rows = summarize(await readDlq(deps, filter));
+      if (rows.length === 0) console.log("no records in the dead-letter queues");
+      for (const r of rows) {
+        const span = `${new Date(r.oldest).toISOString()} .. ${new Date(r.newest).toISOString()}`;
+        console.log(
+          `${r.group.padEnd(24)} ${r.topic.padEnd(24)} ${r.errorClass.padEnd(20)} ${String(r.count).padStart(6)}  ${span}`,
+        );
+      }
+      return 0;
+    }
+    if (action === "show") {
+      const max = positiveInteger("dlq", "--max", values.max) ?? 20;
+      for (const entry of (await readDlq(deps, filter)).slice(0, max)) {
+        console.log(JSON.stringify(await describeRecord(deps.serde, entry)));
+      }
+      return 0;
+    }
+    const dryRun = !values.yes;
+    const counts = await replayDlq(deps, filter, {
+      dryRun,
+      rate: positiveInteger("dlq", "--rate", values.rate) ?? 100,
+      cap: positiveInteger("dlq", "--cap", values.cap) ?? DEFAULT_REPLAY_CAP,
+      operator: textVar(process.env, "SLUICE_OPERATOR") ?? userInfo().username,
+    });
+    const verb = dryRun ? "would replay" : "replayed";
+    console.log(
+      `${counts.matched} matched: ${verb} ${counts.replayed} into their group's first retry tier, ` +
+        `${dryRun ? "would park" : "parked"} ${counts.parked} (replayed ${values.cap ?? DEFAULT_REPLAY_CAP} times already); ` +
+        `left ${counts.invalid} that still do not fit their schema and ${counts.noTier} of groups without a retry tier`,
+    );
+    if (dryRun) console.log("dry run: nothing moved (--yes moves them)");
+    return 0;
+  } finally {
+    await db.end();
+  }
+}
