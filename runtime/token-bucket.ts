@@ -1,3 +1,5 @@
+import type { Clock } from "./clock.ts";
+
 /**
  * A token bucket: `rate` tokens a second, at most `capacity` saved up. The flash-sale gateway admits a request per
  * token and answers the rest 429; a steady writer takes a batch's worth before each write, so that in any window
@@ -27,5 +29,13 @@ export class TokenBucket {
       return 0;
     }
     return Math.ceil(((n - this.tokens) * 1_000) / this.rate);
+  }
+
+  /** Waits until `n` tokens are there and takes them; `signal` aborts the wait. */
+  async acquire(n: number, clock: Clock, signal?: AbortSignal): Promise<void> {
+    for (let wait = this.take(n, clock.now()); wait > 0; wait = this.take(n, clock.now())) {
+      await new Promise((resolve) => clock.after(wait, () => resolve(undefined)));
+      signal?.throwIfAborted();
+    }
   }
 }

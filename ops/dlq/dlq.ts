@@ -24,6 +24,7 @@ import {
   newEventHeaders,
   type Producer,
   type Route,
+  systemClock,
   TokenBucket,
   textHeaders,
   wholeTopic,
@@ -247,9 +248,7 @@ export async function replayDlq(deps: DlqDeps, filter: DlqFilter, options: Repla
     const bucket = new TokenBucket(options.rate, batch, Date.now());
     for (let i = 0; i < moving.length; i += batch) {
       const some = moving.slice(i, i + batch);
-      for (let wait = bucket.take(some.length, Date.now()); wait > 0; wait = bucket.take(some.length, Date.now())) {
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
+      await bucket.acquire(some.length, systemClock);
       await send(producer, some);
       await mark(deps.db, some, replayId);
     }

@@ -35,11 +35,7 @@ export function flashSaleWriter() {
         return error ? [{ index, error }] : [];
       });
       const rows = records.filter((record) => !invalid(record)).map((r) => r.value);
-      for (let wait = bucket?.take(rows.length, clock.now()) ?? 0; wait > 0; ) {
-        await new Promise((resolve) => clock.after(wait, () => resolve(undefined)));
-        signal.throwIfAborted();
-        wait = bucket?.take(rows.length, clock.now()) ?? 0;
-      }
+      await bucket?.acquire(rows.length, clock, signal);
       if (rows.length > 0) {
         await db?.query(
           `INSERT INTO flash_sale_orders (purchase_id, sale_id, user_id, sku, quantity, requested_at, payment_due_at)
