@@ -5,10 +5,9 @@
  * going to the DLQ. A deleted user, or one without an address, gets no email.
  */
 
-import { RetryableError } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
 import { validOrder } from "../order-rules.ts";
-import { userDirectory } from "../user-directory/directory.ts";
+import { emailAddressOf } from "../user-directory/directory.ts";
 
 /** Cents as an amount with two decimals, exactly (a bigint never rounds). */
 const amount = (cents: bigint) => `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
@@ -21,16 +20,15 @@ export const orderConfirmation = defineProcessor({
   retryTiers: ["5s", "30s", "2m", "10m"],
   async handler(order, ctx) {
     const { orderId, userId, totalCents, currency } = validOrder(order.value);
-    const user = await userDirectory().lookup(userId);
-    if (!user) throw new RetryableError(`user ${userId} of order ${orderId} is not in the user directory yet`);
-    if (user.status === "DELETED" || !user.email) {
+    const to = await emailAddressOf(userId, `order ${orderId}`);
+    if (!to) {
       ctx.log.info({ "order.id": orderId, "user.id": userId }, "no confirmation email: the user has no address");
       return;
     }
     const emailId = `order-confirmation:${orderId}`;
     await ctx.send("emails.outbound", emailId, {
       emailId,
-      to: user.email,
+      to,
       template: "order-confirmation",
       orderId,
       variables: { total: `${amount(totalCents)} ${currency}` },

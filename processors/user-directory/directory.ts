@@ -7,7 +7,7 @@
  * a user who arrives is found at the next look.
  */
 import pg from "pg";
-import { durationVar, HEADER, type Queryable, runtimeConfig } from "../../runtime/index.ts";
+import { durationVar, HEADER, type Queryable, RetryableError, runtimeConfig } from "../../runtime/index.ts";
 import type { UserStatus, UserStatusChanged } from "../../schemas/types.generated.ts";
 
 export interface DirectoryUser {
@@ -91,4 +91,15 @@ let directory: UserDirectory | undefined;
 export function userDirectory(): UserDirectory {
   directory ??= new UserDirectory(durationVar(process.env, "USER_DIRECTORY_CACHE_TTL", "30s"));
   return directory;
+}
+
+/**
+ * Where to email `userId` about `subject` ("order o-1"): the directory's address, or none for a deleted user or one
+ * without an address. A user the directory does not have yet is a retryable failure: the user service's change may
+ * still be on its way, so the record waits in its retry tiers instead of going to the DLQ.
+ */
+export async function emailAddressOf(userId: string, subject: string): Promise<string | undefined> {
+  const user = await userDirectory().lookup(userId);
+  if (!user) throw new RetryableError(`user ${userId} of ${subject} is not in the user directory yet`);
+  return user.status === "DELETED" || !user.email ? undefined : user.email;
 }

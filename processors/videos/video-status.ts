@@ -7,9 +7,9 @@
  * yet waits in the retry tiers, as the order confirmation's does.
  */
 import pg from "pg";
-import { PermanentError, RetryableError, runtimeConfig } from "../../runtime/index.ts";
+import { PermanentError, runtimeConfig } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
-import { userDirectory } from "../user-directory/directory.ts";
+import { emailAddressOf } from "../user-directory/directory.ts";
 
 let db: pg.Pool | undefined;
 
@@ -40,14 +40,13 @@ export const videoStatus = defineProcessor({
     const userId = rows[0]?.user_id;
     if (!userId)
       throw new PermanentError(`video ${videoId} was never uploaded through the video service`, "UNKNOWN_VIDEO");
-    const user = await userDirectory().lookup(userId);
-    if (!user) throw new RetryableError(`user ${userId} of video ${videoId} is not in the user directory yet`);
-    if (user.status === "DELETED" || !user.email) return;
+    const to = await emailAddressOf(userId, `video ${videoId}`);
+    if (!to) return;
     const template = status === "READY" ? "video-ready" : "video-failed";
     const emailId = `${template}:${videoId}`;
     await ctx.send("emails.outbound", emailId, {
       emailId,
-      to: user.email,
+      to,
       template,
       orderId: null,
       variables: { videoId, ...(outcome.reason ? { reason: outcome.reason } : {}) },
