@@ -4,13 +4,12 @@
  */
 import { userInfo } from "node:os";
 import pg from "pg";
-import { connectors } from "../../../connectors/registry.ts";
-import { domainSinks, PROCESSORS } from "../../../processors/registry.ts";
 import { AvroSerde, librdkafka, migrate, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
+import { deploymentDefinitions } from "../../deployment.ts";
 import {
   DEFAULT_REPLAY_CAP,
   DLQ_MIGRATIONS,
@@ -63,7 +62,7 @@ export async function dlqCommand(args: string[]): Promise<number> {
     kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-dlq" }),
     serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
     db,
-    routes: [...PROCESSORS, ...domainSinks(), ...connectors()].map(routeOf),
+    routes: deploymentDefinitions().map(routeOf),
     topics: TOPICS,
     schemas: loadSchemaFiles(config.schemasDir),
   };

@@ -6,9 +6,8 @@
  */
 import { createServer } from "node:http";
 import client from "prom-client";
-import { connectors } from "../../../connectors/registry.ts";
-import { domainSinks, PROCESSORS } from "../../../processors/registry.ts";
 import { librdkafka, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
+import { deploymentDefinitions } from "../../deployment.ts";
 import { groupLag, type PartitionLag } from "../../lag/lag.ts";
 import { parse, positiveInteger, stopSignal } from "../args.ts";
 
@@ -20,7 +19,7 @@ export async function lagCommand(args: string[]): Promise<number> {
     watch: { type: "boolean" },
     serve: { type: "string" },
   });
-  const routes = [...PROCESSORS, ...domainSinks(), ...connectors()]
+  const routes = deploymentDefinitions()
     .map(routeOf)
     .filter((r) => !values.group || r.group === values.group);
   const kafka = librdkafka({ brokers: runtimeConfig().kafkaBrokers, clientId: "sluice-lag" });

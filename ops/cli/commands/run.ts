@@ -6,15 +6,16 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { LogShipper } from "../../../connectors/log-shipper/log-shipper.ts";
-import { CONNECTOR_MIGRATIONS, connectors } from "../../../connectors/registry.ts";
+import { CONNECTOR_MIGRATIONS } from "../../../connectors/registry.ts";
 import { connectorSettings } from "../../../connectors/settings.ts";
-import { domainSinks, MIGRATIONS, PROCESSORS } from "../../../processors/registry.ts";
+import { MIGRATIONS } from "../../../processors/registry.ts";
 import { domainSettings } from "../../../processors/settings.ts";
 import { isSink, type Processor, ProcessorHost, runtimeConfig, type Sink } from "../../../runtime/index.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
 import type { BusinessTopic } from "../../../topics/topic.ts";
+import { deploymentDefinitions } from "../../deployment.ts";
 import { parse, positiveInteger, stopSignal } from "../args.ts";
 
 const DRAIN_MS = 30_000;
@@ -35,7 +36,7 @@ export async function runCommand(args: string[]): Promise<number> {
     module: { type: "string" },
   });
   const extra = values.module ? await loadModule(values.module) : { processors: [], topics: [] };
-  const known = [...PROCESSORS, ...domainSinks(), ...connectors(), ...extra.processors];
+  const known = [...deploymentDefinitions(), ...extra.processors];
   const list = known.map((p) => p.name).join(", ");
   const names = values.all ? known.map((p) => p.name) : positionals;
   if (names.length === 0) throw new UsageError(`run: which processors or sinks? (${list}, or --all)`);
