@@ -48,10 +48,7 @@ export const expireReservation = defineProcessor({
     const status = rows[0]?.status;
     if (!status) throw new RetryableError(`flash-sale purchase ${purchaseId} is not written yet`, "NOT_WRITTEN_YET");
     if (status === "PAID") return;
-    if (!store) {
-      store = new SaleStore(runtimeConfig().redisUrl);
-      await store.connect();
-    }
+    store ??= new SaleStore(runtimeConfig().redisUrl); // connects on its first command
     const units = await store.release(saleId, purchaseId);
     if (units > 0)
       ctx.log.info({ "flashsale.sale": saleId, "flashsale.purchase": purchaseId, units }, "reservation expired");

@@ -213,9 +213,9 @@ export class ProcessorRunner {
     const { clock, metrics } = this.deps;
     const now = clock.now();
     const tierIndex = this.route.tierTopics.indexOf(batch.topic);
-    if (this.route.longRunning) return this.startJob(batch, control, tierIndex, now);
     // A batch read again after its write failed: a topic's max.message.bytes may have changed meanwhile.
     if (this.stalls.failing(batch.topic, batch.partition)) await this.limits.refresh(this.deps.kafka).catch(() => {});
+    if (this.route.longRunning) return this.startJob(batch, control, tierIndex, now);
     const records: ReadRecord[] = [];
     let resumeAt: number | undefined;
     for (const consumed of batch.records) {
