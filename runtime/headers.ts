@@ -22,6 +22,11 @@ export const HEADER = {
   valueSha256: "value-sha256",
   /** How many times an operator replayed the record from its DLQ (`sluice dlq replay`). */
   replayCount: "replay-count",
+  /**
+   * A record replayed into an input topic for one group (a DLQ replay of a group without retry tiers, a sink's):
+   * that group handles it, every other group skips it.
+   */
+  replayGroup: "replay-group",
 } as const;
 
 /**

@@ -4,8 +4,9 @@
  * Kafka cannot take a record out of a topic, so a DLQ record an operator moved is marked in PostgreSQL
  * (`sluice_dlq_moves`, by topic, partition and offset): `list` and `show` leave marked records out, and `replay`
  * never moves one twice. A replay re-validates each record against its input's current schema (one that still does
- * not fit stays, counted), and sends the others to the group alone: its first retry tier, due at once, so no other
- * group sees them again. Each copy carries a `replay-count`; a record replayed `cap` times already goes to
+ * not fit stays, counted), and sends the others to the group alone: its first retry tier, due at once; for a
+ * group without tiers (a sink's), its input, to the partition the record was read from, with a `replay-group`
+ * header that every other group's runtime skips. So no other group sees them again. Each copy carries a `replay-count`; a record replayed `cap` times already goes to
  * `<dlq>.parked` instead, and never loops. Copies are produced (acknowledged) before their marks are written: a
  * replay that dies between the two sends those records again next time, which the group's `ctx.once` drops.
  * Every replay that moves anything leaves an audit record on `sluice.audit`.
@@ -22,6 +23,7 @@ import {
   headerList,
   type KafkaPort,
   newEventHeaders,
+  type OutgoingMessage,
   type Producer,
   type Route,
   systemClock,
@@ -185,27 +187,21 @@ export interface ReplayOptions {
 
 export interface ReplayCounts {
   matched: number;
-  /** Sent to the group's first retry tier. */
+  /** Sent back to the group: its first retry tier, or its input behind a group filter. */
   replayed: number;
   /** Over the replay cap: sent to the parking topic. */
   parked: number;
   /** Still not readable as the input's current schema (or a stub without its value): left where they are. */
   invalid: number;
-  /** The group has no retry tier to replay into (a sink): left where they are. */
-  noTier: number;
 }
 
-type Plan = { kind: "replay" | "park" | "invalid" | "noTier"; entry: DlqRecord };
+type Plan = { kind: "replay" | "park" | "invalid"; entry: DlqRecord };
 
 /** What a replay does with each record: re-validated against the input's schema as it is now. */
 async function plan(deps: DlqDeps, entries: readonly DlqRecord[], cap: number): Promise<Plan[]> {
   const plans: Plan[] = [];
   for (const entry of entries) {
     const { route, record } = entry;
-    if (!route.tierTopics[0]) {
-      plans.push({ kind: "noTier", entry });
-      continue;
-    }
     const reader = deps.schemas.get(topicByName(route.input, deps.topics)?.valueSchema ?? "")?.type;
     let valid = record.value !== null && entry.headers[HEADER.stub] === undefined;
     if (valid && record.value) {
@@ -228,12 +224,8 @@ export const parkingTopic = (dlq: string) => `${dlq}.parked`;
 export async function replayDlq(deps: DlqDeps, filter: DlqFilter, options: ReplayOptions): Promise<ReplayCounts> {
   const entries = await readDlq(deps, filter);
   const plans = await plan(deps, entries, options.cap);
-  const counts: ReplayCounts = { matched: entries.length, replayed: 0, parked: 0, invalid: 0, noTier: 0 };
-  for (const { kind } of plans) {
-    if (kind === "replay") counts.replayed++;
-    else if (kind === "park") counts.parked++;
-    else counts[kind]++;
-  }
+  const counts: ReplayCounts = { matched: entries.length, replayed: 0, parked: 0, invalid: 0 };
+  for (const { kind } of plans) counts[kind === "replay" ? "replayed" : kind === "park" ? "parked" : "invalid"]++;
   const moving = plans.filter((p) => p.kind === "replay" || p.kind === "park");
   if (options.dryRun || moving.length === 0) return counts;
 
@@ -271,23 +263,37 @@ async function createParkingTopics(admin: Admin, moving: readonly Plan[]): Promi
   );
 }
 
-/** The copies: byte for byte, due at once in the first tier (attempt 2, as a first retry is), one more replay. */
+/** Where a plan's copy goes: the parking topic, the group's first retry tier, or its input. */
+function destination({ kind, entry: { route } }: Plan): string {
+  return kind === "park" ? parkingTopic(route.dlqTopic) : (route.tierTopics[0] ?? route.input);
+}
+
+/**
+ * The copies, byte for byte with one more replay: in the first tier due at once (attempt 2, as a first retry is);
+ * in the input, on the partition it was read from (its key's), for the group alone.
+ */
 async function send(producer: Producer, plans: readonly Plan[]): Promise<void> {
   const now = String(Date.now());
-  const byTopic = new Map<
-    string,
-    { key: Buffer | null; value: Buffer | null; headers: ReturnType<typeof headerList> }[]
-  >();
-  for (const { kind, entry } of plans) {
+  const byTopic = new Map<string, OutgoingMessage[]>();
+  for (const plan of plans) {
+    const { kind, entry } = plan;
     const { route, record } = entry;
-    const topic = kind === "park" ? parkingTopic(route.dlqTopic) : (route.tierTopics[0] as string);
+    const topic = destination(plan);
+    const intoInput = kind === "replay" && topic === route.input;
     const headers = {
       ...entry.headers,
-      ...(kind === "replay" ? { [HEADER.attempt]: "2", [HEADER.dueAt]: now } : {}),
+      ...(kind === "replay" && !intoInput ? { [HEADER.attempt]: "2", [HEADER.dueAt]: now } : {}),
+      ...(intoInput ? { [HEADER.replayGroup]: route.group } : {}),
       [HEADER.replayCount]: String(entry.replayCount + (kind === "replay" ? 1 : 0)),
     };
+    const partition = Number(entry.headers[HEADER.originalPartition]);
     const list = byTopic.get(topic) ?? [];
-    list.push({ key: record.key, value: record.value, headers: headerList(headers) });
+    list.push({
+      key: record.key,
+      value: record.value,
+      headers: headerList(headers),
+      ...(intoInput && Number.isInteger(partition) ? { partition } : {}),
+    });
     byTopic.set(topic, list);
   }
   await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
@@ -303,7 +309,7 @@ async function mark(db: pg.Pool, plans: readonly Plan[], replayId: string): Prom
       plans.map((p) => p.entry.record.partition),
       plans.map((p) => p.entry.record.offset),
       plans.map(() => replayId),
-      plans.map((p) => (p.kind === "park" ? parkingTopic(p.entry.route.dlqTopic) : p.entry.route.tierTopics[0])),
+      plans.map(destination),
     ],
   );
 }

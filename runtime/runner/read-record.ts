@@ -18,6 +18,12 @@ export function readRecord(consumed: ConsumedRecord, tierIndex: number): ReadRec
   return { consumed, key: consumed.key?.toString() ?? "", headers: textHeaders(consumed.headers), tierIndex };
 }
 
+/** A record replayed into the input for another group (HEADER.replayGroup): this group skips it. */
+export function replayedForAnother(record: ReadRecord, group: string): boolean {
+  const replayGroup = record.headers[HEADER.replayGroup];
+  return record.tierIndex < 0 && replayGroup !== undefined && replayGroup !== group;
+}
+
 /** The ECS fields that place a record in a log line. */
 export function coordinates({ consumed }: ReadRecord) {
   return kafkaFields({ topic: consumed.topic, partition: consumed.partition, offset: consumed.offset });

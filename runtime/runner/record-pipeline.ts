@@ -12,7 +12,7 @@ import type { Route } from "../route.ts";
 import type { TopicLimits } from "../topic-limits.ts";
 import { HandlerCall } from "./handler-call.ts";
 import { DONE, type Outcome, type RetryPolicy } from "./policies/retry-policy.ts";
-import type { ReadRecord } from "./read-record.ts";
+import { type ReadRecord, replayedForAnother } from "./read-record.ts";
 import { DEFAULT_MAX_VALUE_BYTES, RecordDecoder } from "./record-decoder.ts";
 import type { RuntimeDeps } from "./runner.ts";
 
@@ -20,6 +20,7 @@ import type { RuntimeDeps } from "./runner.ts";
 const NO_CONFIG: ConfigView = { get: () => undefined };
 
 export class RecordPipeline {
+  private readonly group: string;
   private readonly policy: RetryPolicy;
   private readonly decoder: RecordDecoder;
   private readonly handler: HandlerCall;
@@ -34,6 +35,7 @@ export class RecordPipeline {
     const schemaOf = (topic: string): SchemaFile | undefined =>
       deps.schemas.get(topicByName(topic, deps.topics)?.valueSchema ?? "");
     const outputSchemas = new Map(route.outputs.map((topic) => [topic, schemaOf(topic)]));
+    this.group = route.group;
     this.policy = policy;
     this.decoder = new RecordDecoder(
       route,
@@ -63,7 +65,7 @@ export class RecordPipeline {
    * (a long-running job whose partition was revoked: the runner then writes nothing of it).
    */
   async run(record: ReadRecord, out: OutputBuffer, cancel?: AbortSignal): Promise<Outcome> {
-    if (!this.policy.admit(record, out)) return DONE;
+    if (replayedForAnother(record, this.group) || !this.policy.admit(record, out)) return DONE;
     const started = performance.now();
     const attempt = this.policy.attempt(record);
     try {

@@ -32,7 +32,7 @@ import { OutputBuffer } from "../output-buffer.ts";
 import { PausedPartitions } from "../paused-partitions.ts";
 import { type Route, routeOf } from "../route.ts";
 import { FailureCopies } from "../runner/failure-copies.ts";
-import { type ReadRecord, readRecord } from "../runner/read-record.ts";
+import { type ReadRecord, readRecord, replayedForAnother } from "../runner/read-record.ts";
 import { DEFAULT_MAX_VALUE_BYTES, RecordDecoder } from "../runner/record-decoder.ts";
 import type { RuntimeDeps } from "../runner/runner.ts";
 import { unframe } from "../serde/wire-format.ts";
@@ -54,7 +54,9 @@ const PARTITIONS_AT_ONCE = 12;
 /** A record of a handed-over batch: decoded (and, once written, its outcome), or the reason it cannot be. */
 type Entry =
   | { read: ReadRecord; record: SinkRecord<unknown>; outcome?: unknown }
-  | { read: ReadRecord; error: unknown };
+  | { read: ReadRecord; error: unknown }
+  /** Replayed into the input for another group: passed over. */
+  | { read: ReadRecord; skipped: true };
 
 const partitionKey = ({ topic, partition }: TopicPartition) => `${topic}/${partition}`;
 
@@ -299,7 +301,12 @@ export class SinkRunner {
    * Undefined when the DLQ could not be written: the partition then pauses and the batch is read again.
    */
   private async written(batch: RecordBatch, control: BatchControl): Promise<Entry[] | undefined> {
-    const entries = await Promise.all(batch.records.map((consumed) => this.decode(readRecord(consumed, -1))));
+    const entries = await Promise.all(
+      batch.records.map((consumed): Entry | Promise<Entry> => {
+        const read = readRecord(consumed, -1);
+        return replayedForAnother(read, this.route.group) ? { read, skipped: true } : this.decode(read);
+      }),
+    );
     const firstTransient = entries.findIndex((e) => "error" in e && !classify(e.error).permanent);
     const writable = firstTransient < 0 ? entries : entries.slice(0, firstTransient);
     const rejected = writable.filter((e) => "error" in e);
@@ -348,7 +355,7 @@ export class SinkRunner {
    * record exists.
    */
   private async settle(batch: RecordBatch, entries: Entry[], control: BatchControl): Promise<void> {
-    const errorOf = (e: Entry) => ("error" in e ? e.error : e.outcome);
+    const errorOf = (e: Entry) => ("error" in e ? e.error : "record" in e ? e.outcome : undefined);
     const firstTransient = entries.findIndex((e) => {
       const error = errorOf(e);
       return error !== undefined && !classify(error).permanent;

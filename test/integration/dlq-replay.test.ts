@@ -21,9 +21,10 @@ import {
   HEADER,
   migrate,
   PermanentError,
-  type ProcessorRunner,
   routeOf,
   runtimeConfig,
+  type SinkRecord,
+  sinksFor,
 } from "../../runtime/index.ts";
 import { TOPICS } from "../../topics/catalog.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
@@ -36,12 +37,13 @@ import {
   type StateEvent,
   schemas,
   startRunner,
+  startSinkRunner,
   states,
   testTopic,
 } from "../support/runtime.ts";
 
 const db = new pg.Pool({ connectionString: runtimeConfig().databaseUrl });
-const runners: ProcessorRunner[] = [];
+const runners: { stop(): Promise<void> }[] = [];
 const topics: BusinessTopic[] = [];
 let input: BusinessTopic;
 let output: BusinessTopic;
@@ -108,7 +110,7 @@ describe("dlq replay", () => {
 
     buggy = false; // the fix is deployed
     const dry = await replayDlq(deps, { group }, { dryRun: true, rate: 20, cap: DEFAULT_REPLAY_CAP, operator: "test" });
-    expect(dry).toEqual({ matched: 42, replayed: 40, parked: 0, invalid: 2, noTier: 0 });
+    expect(dry).toEqual({ matched: 42, replayed: 40, parked: 0, invalid: 2 });
     expect(await readDlq(deps, { group })).toHaveLength(42); // a dry run moves nothing
 
     const moved = await replayDlq(
@@ -116,7 +118,7 @@ describe("dlq replay", () => {
       { group, errorClass: "BUG" },
       { dryRun: false, rate: 20, cap: 3, operator: "test" },
     );
-    expect(moved).toEqual({ matched: 40, replayed: 40, parked: 0, invalid: 0, noTier: 0 });
+    expect(moved).toEqual({ matched: 40, replayed: 40, parked: 0, invalid: 0 });
     // Into the group's first tier, 40 records at 20/s, two at once: the first to the last (40 − 2) / 20 = 1.9 s apart.
     const copies = await consumeUntil(deps.routes[0]?.tierTopics[0] as string, (rs) => rs.length >= 40, 10_000);
     const times = copies.map((r) => r.timestamp);
@@ -167,5 +169,52 @@ describe("dlq replay", () => {
     const inPark = await consumeUntil(parkingTopic(dlq), (rs) => rs.length > 0, 10_000);
     expect(inPark.map((r) => [r.key, r.headers[HEADER.replayCount]])).toEqual([["o-stubborn", "2"]]);
     await dropTopics([{ ...input, name: parkingTopic(dlq) }]);
+  }, 120_000);
+
+  it("replays a sink's records into its input for the sink alone, which writes each once", async () => {
+    const { defineSink } = sinksFor<Record<string, StateEvent>>();
+    let rejecting = true;
+    const written: string[] = [];
+    const sink = defineSink({
+      name: `${group}-sink`,
+      input: input.name,
+      async write(records: SinkRecord<StateEvent>[]) {
+        const failures = records.flatMap((r, index) =>
+          rejecting && r.key.startsWith("o-sink-bad")
+            ? [{ index, error: new PermanentError(`mapping of ${r.key}`, "mapper_parsing_exception") }]
+            : [],
+        );
+        for (const r of records) if (!failures.some((f) => records[f.index] === r)) written.push(r.key);
+        return { failures };
+      },
+    });
+    runners.push(await startSinkRunner(sink, [input, output]));
+    const sinkDeps = { ...deps, routes: [routeOf(sink)] };
+    // The sink reads the input from its start: the earlier tests' poison is in its DLQ too, and stays there.
+    const mapping = { errorClass: "mapper_parsing_exception" };
+    const keys = ["o-sink-bad-1", "o-sink-bad-2", "o-sink-good"];
+    await produceStates(
+      input,
+      keys.map((k) => event(k, "CREATED")),
+    );
+    expect(await eventually(async () => (await readDlq(sinkDeps, mapping)).length === 2, 30_000)).toBe(true);
+    expect(await eventually(() => keys.every((k) => seenByOther.get(k) === 1), 30_000)).toBe(true);
+
+    rejecting = false; // the mapping is fixed
+    const moved = await replayDlq(sinkDeps, mapping, { dryRun: false, rate: 100, cap: 3, operator: "test" });
+    expect(moved).toEqual({ matched: 2, replayed: 2, parked: 0, invalid: 0 });
+    expect(await eventually(() => written.filter((k) => k.startsWith("o-sink-bad")).length === 2, 30_000)).toBe(true);
+    // Back in the input, on the partitions they came from, marked for the sink alone.
+    const copies = await consumeUntil(input.name, (rs) => rs.filter((r) => r.headers[HEADER.replayGroup]).length >= 2);
+    for (const copy of copies.filter((r) => r.headers[HEADER.replayGroup])) {
+      expect(copy.headers[HEADER.replayGroup]).toBe(sink.name);
+      expect(String(copy.partition)).toBe(copy.headers[HEADER.originalPartition]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // room for the other groups to (wrongly) see them
+    expect(written.filter((k) => keys.includes(k)).sort()).toEqual([...keys].sort()); // each written once
+    expect(keys.map((k) => seenByOther.get(k))).toEqual([1, 1, 1]); // the other group skipped the copies
+    // The processor on the same input skipped them too: each of its outputs once.
+    const out = await consumeUntil(output.name, (rs) => keys.every((k) => rs.some((r) => r.key === k)), 10_000, 1_000);
+    expect(keys.map((k) => out.filter((r) => r.key === k).length)).toEqual([1, 1, 1]);
   }, 120_000);
 });
