@@ -7,12 +7,12 @@ import pg from "pg";
 import { AvroSerde, librdkafka, migrate, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
-import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
-import { deploymentDefinitions } from "../../deployment.ts";
+import { deployment } from "../../deployment.ts";
 import {
   DEFAULT_REPLAY_CAP,
   DLQ_MIGRATIONS,
+  type DlqDeps,
   type DlqFilter,
   describeRecord,
   readDlq,
@@ -24,7 +24,8 @@ import { parse, positiveInteger } from "../args.ts";
 const USAGE = `usage: sluice dlq list [--group G] [--topic T]
        sluice dlq show [FILTER] [--max N]
        sluice dlq replay [FILTER] [--yes] [--rate N] [--cap N]
-  FILTER: --group G --topic T (the original topic) --class ERROR_CLASS --key K --from TIME --to TIME`;
+  FILTER: --group G --topic T (the original topic) --class ERROR_CLASS --key K --from TIME --to TIME
+  --module FILE adds a team's processors and sinks (as \`sluice run --module\` does)`;
 
 function time(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -45,6 +46,7 @@ export async function dlqCommand(args: string[]): Promise<number> {
     yes: { type: "boolean" },
     rate: { type: "string" },
     cap: { type: "string" },
+    module: { type: "string" },
   });
   const [action, extra] = positionals;
   if (!["list", "show", "replay"].includes(action ?? "") || extra !== undefined) throw new UsageError(USAGE);
@@ -56,18 +58,8 @@ export async function dlqCommand(args: string[]): Promise<number> {
     from: time("--from", values.from),
     to: time("--to", values.to),
   };
-  const config = runtimeConfig();
-  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
-  const deps = {
-    kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: "sluice-dlq" }),
-    serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
-    db,
-    routes: deploymentDefinitions().map(routeOf),
-    topics: TOPICS,
-    schemas: loadSchemaFiles(config.schemasDir),
-  };
+  const deps = await dlqDeps("dlq", values.module);
   try {
-    await migrate(db, [DLQ_MIGRATIONS]);
     if (action === "list") {
       const rows = summarize(await readDlq(deps, filter));
       if (rows.length === 0) console.log("no records in the dead-letter queues");
@@ -95,13 +87,32 @@ export async function dlqCommand(args: string[]): Promise<number> {
     });
     const verb = dryRun ? "would replay" : "replayed";
     console.log(
-      `${counts.matched} matched: ${verb} ${counts.replayed} into their group's first retry tier, ` +
-        `${dryRun ? "would park" : "parked"} ${counts.parked} (replayed ${values.cap ?? DEFAULT_REPLAY_CAP} times already); ` +
-        `left ${counts.invalid} that still do not fit their schema and ${counts.noTier} of groups without a retry tier`,
+      `${counts.matched} matched: ${verb} ${counts.replayed} into their group (its first retry tier, or its input ` +
+        `for that group alone), ${dryRun ? "would park" : "parked"} ${counts.parked} (replayed ` +
+        `${values.cap ?? DEFAULT_REPLAY_CAP} times already); left ${counts.invalid} that still do not fit their schema`,
     );
     if (dryRun) console.log("dry run: nothing moved (--yes moves them)");
     return 0;
   } finally {
-    await db.end();
+    await deps.db.end();
   }
+}
+
+/** What the DLQ's operations need, for this deployment's processors and sinks (and --module's); the caller ends `db`. */
+export async function dlqDeps(command: string, moduleFile: string | undefined): Promise<DlqDeps> {
+  const { definitions, topics } = await deployment(command, moduleFile);
+  const config = runtimeConfig();
+  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  await migrate(db, [DLQ_MIGRATIONS]).catch(async (error: unknown) => {
+    await db.end();
+    throw error;
+  });
+  return {
+    kafka: librdkafka({ brokers: config.kafkaBrokers, clientId: `sluice-${command}` }),
+    serde: new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl)),
+    db,
+    routes: definitions.map(routeOf),
+    topics,
+    schemas: loadSchemaFiles(config.schemasDir),
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * `sluice lag [--group G] [--watch | --serve PORT]`: each group's lag in records and in seconds, per partition of
+ * `sluice lag [--group G] [--watch | --serve PORT] [--module FILE]`: each group's lag in records and in seconds, per partition of
  * its input and retry tiers, and its DLQ's depth and age, from the broker's offsets (ops/lag/lag.ts): right for a
  * stopped consumer too. `--watch` prints it again every 5 seconds; `--serve` answers Prometheus on /metrics with the
  * same figures, read at each scrape; both until SIGTERM or SIGINT.
@@ -7,7 +7,7 @@
 import { createServer } from "node:http";
 import client from "prom-client";
 import { librdkafka, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
-import { deploymentDefinitions } from "../../deployment.ts";
+import { deployment } from "../../deployment.ts";
 import { groupLag, type PartitionLag } from "../../lag/lag.ts";
 import { parse, positiveInteger, stopSignal } from "../args.ts";
 
@@ -18,8 +18,9 @@ export async function lagCommand(args: string[]): Promise<number> {
     group: { type: "string" },
     watch: { type: "boolean" },
     serve: { type: "string" },
+    module: { type: "string" },
   });
-  const routes = deploymentDefinitions()
+  const routes = (await deployment("lag", values.module)).definitions
     .map(routeOf)
     .filter((r) => !values.group || r.group === values.group);
   const kafka = librdkafka({ brokers: runtimeConfig().kafkaBrokers, clientId: "sluice-lag" });

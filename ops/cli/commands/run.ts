@@ -3,19 +3,15 @@
  * SIGINT. `--module <file>` adds a team's own: a module exporting `processors` (processor and sink definitions)
  * and optionally `topics` (catalog entries for topics it declares itself).
  */
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { LogShipper } from "../../../connectors/log-shipper/log-shipper.ts";
 import { CONNECTOR_MIGRATIONS } from "../../../connectors/registry.ts";
 import { connectorSettings } from "../../../connectors/settings.ts";
 import { MIGRATIONS } from "../../../processors/registry.ts";
 import { domainSettings } from "../../../processors/settings.ts";
-import { isSink, type Processor, ProcessorHost, runtimeConfig, type Sink } from "../../../runtime/index.ts";
+import { isSink, ProcessorHost, runtimeConfig } from "../../../runtime/index.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
-import { TOPICS } from "../../../topics/catalog.ts";
 import { UsageError } from "../../../topics/errors.ts";
-import type { BusinessTopic } from "../../../topics/topic.ts";
-import { deploymentDefinitions } from "../../deployment.ts";
+import { deployment } from "../../deployment.ts";
 import { parse, positiveInteger, stopSignal } from "../args.ts";
 
 const DRAIN_MS = 30_000;
@@ -35,8 +31,7 @@ export async function runCommand(args: string[]): Promise<number> {
     all: { type: "boolean" },
     module: { type: "string" },
   });
-  const extra = values.module ? await loadModule(values.module) : { processors: [], topics: [] };
-  const known = [...deploymentDefinitions(), ...extra.processors];
+  const { definitions: known, topics } = await deployment("run", values.module);
   const list = known.map((p) => p.name).join(", ");
   const names = values.all ? known.map((p) => p.name) : positionals;
   if (names.length === 0) throw new UsageError(`run: which processors or sinks? (${list}, or --all)`);
@@ -59,7 +54,7 @@ export async function runCommand(args: string[]): Promise<number> {
   await host.start(definitions, {
     config,
     port,
-    topics: [...TOPICS, ...extra.topics],
+    topics,
     schemas: loadSchemaFiles(config.schemasDir),
     migrations: [MIGRATIONS, ...CONNECTOR_MIGRATIONS],
     ...(shipper ? { logTo: shipper } : {}),
@@ -98,18 +93,4 @@ function boundHeap(heapMb: number): void {
     ],
     { MALLOC_ARENA_MAX: "2", ...process.env },
   );
-}
-
-async function loadModule(file: string): Promise<{ processors: (Processor | Sink)[]; topics: BusinessTopic[] }> {
-  let loaded: { processors?: unknown; topics?: unknown };
-  try {
-    loaded = await import(pathToFileURL(path.resolve(file)).href);
-  } catch (error) {
-    throw new UsageError(`run: cannot load --module ${file}: ${(error as Error).message.split("\n")[0]}`);
-  }
-  if (!Array.isArray(loaded.processors)) throw new UsageError(`run: --module ${file} exports no 'processors' array`);
-  return {
-    processors: loaded.processors as (Processor | Sink)[],
-    topics: Array.isArray(loaded.topics) ? (loaded.topics as BusinessTopic[]) : [],
-  };
 }
