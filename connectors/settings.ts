@@ -24,6 +24,8 @@ export interface ConnectorSettings {
     /** SLUICE_ALERT_SILENT_SERVICES (comma-separated) alert when silent for SLUICE_ALERT_SILENCE. */
     heartbeatServices: string[];
     silenceMs: number;
+    /** SLUICE_ALERT_LAG_SECONDS: a group this far behind on its input alerts (the lag monitor's events). */
+    lagSeconds: number;
   };
 }
 
@@ -73,6 +75,7 @@ export function connectorSettings(): ConnectorSettings {
         .map((s) => s.trim())
         .filter(Boolean),
       silenceMs: durationVar(env, "SLUICE_ALERT_SILENCE", "5m"),
+      lagSeconds: integerVar(env, "SLUICE_ALERT_LAG_SECONDS", 300),
     },
   };
   return settings;

@@ -23,6 +23,8 @@ export interface PartitionLag {
   records: number;
   /** Age of the oldest of them, in seconds (0 when there are none, or a tier's head is not due yet). */
   seconds: number;
+  /** The partition's end offset: less `records`, how far the group has consumed (for the DLQ: its depth). */
+  end: number;
 }
 
 /** The first record at or after each start (none where a partition has nothing there). */
@@ -60,7 +62,8 @@ export async function groupLag(kafka: KafkaPort, routes: readonly Route[], now =
           const at = committed.get(`${topic}/${partition}`) ?? -1n;
           const from = at < BigInt(low) ? BigInt(low) : at; // none committed yet: from the beginning
           const kind = topic === route.input ? "input" : "tier";
-          pending.push({ group: route.group, topic, kind, partition, records: Number(BigInt(high) - from), from });
+          const records = Number(BigInt(high) - from);
+          pending.push({ group: route.group, topic, kind, partition, records, end: Number(high), from });
         }
       }
       if (existing.has(route.dlqTopic)) {
@@ -72,6 +75,7 @@ export async function groupLag(kafka: KafkaPort, routes: readonly Route[], now =
             kind: "dlq",
             partition,
             records,
+            end: Number(high),
             from: BigInt(low),
           });
         }
