@@ -10,7 +10,8 @@ PORT="${SLUICE_HTTP_PORT:-9400}"
 PID_FILE=.sluice/run/processors.pid
 WEBHOOK_PID_FILE=.sluice/run/webhook.pid
 SERVICE_PID_FILES=(.sluice/run/outbox-relay.pid .sluice/run/orders-service.pid .sluice/run/users-service.pid
-  .sluice/run/flashsale-service.pid .sluice/run/videos-service.pid)
+  .sluice/run/flashsale-service.pid .sluice/run/videos-service.pid .sluice/run/dashboard.pid)
+DASHBOARD_PORT="${SLUICE_DASHBOARD_PORT:-9450}"
 LOG_FILE=.sluice/logs/processors.log
 
 sluice stack up
@@ -63,6 +64,13 @@ for url in http://127.0.0.1:9410 http://127.0.0.1:9420 http://127.0.0.1:9430 htt
   curl -sf "$url/health/ready" >/dev/null || { echo "[run] $url not ready: see .sluice/logs/*-service.log"; exit 1; }
 done
 echo "[run] order service :9410, user service :9420, flash-sale gateway :9430, video service :9440 and the outbox relay running"
+# The dashboard, and its lag monitor: lag and DLQ-growth events for the alert rules.
+nohup node ops/cli/sluice.ts dashboard --port "$DASHBOARD_PORT" >>.sluice/logs/dashboard.log 2>&1 &
+echo $! >.sluice/run/dashboard.pid
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$DASHBOARD_PORT/api/overview" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$DASHBOARD_PORT/api/overview" >/dev/null ||
+  { echo "[run] the dashboard is not up: see .sluice/logs/dashboard.log"; exit 1; }
+echo "[run] dashboard on http://127.0.0.1:$DASHBOARD_PORT/"
 
 node ops/demo/demo-traffic.ts
 echo
@@ -103,6 +111,8 @@ cat <<TXT
 $(sluice stack status)
 
   processors        running in the background (pid $(cat "$PID_FILE")); log: $LOG_FILE
+  dashboard         http://127.0.0.1:$DASHBOARD_PORT/   (lag, throughput, retry tiers, DLQ browser and replay)
+  lag, DLQs         npx sluice lag [--watch]    npx sluice dlq list | show | replay [--group G] [--yes]
   place an order    curl -s -XPOST http://127.0.0.1:9410/orders -H 'content-type: application/json' \
                       -d '{"requestId":"r-1","userId":"user-100","items":[{"sku":"sku-tee","quantity":1,"unitPriceCents":1999}]}'
                     curl -s http://127.0.0.1:9410/orders/ORDER_ID   (order service; its events go out through the outbox relay)

@@ -6,6 +6,7 @@
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { archiveCommand } from "./commands/archive.ts";
 import { configCommand } from "./commands/config.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 import { dlqCommand } from "./commands/dlq.ts";
 import { flashsaleCommand } from "./commands/flashsale.ts";
 import { kibanaCommand } from "./commands/kibana.ts";
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   flashsale: flashsaleCommand,
   dlq: dlqCommand,
   lag: lagCommand,
+  dashboard: dashboardCommand,
 };
 
 const USAGE = `usage: sluice <command>
@@ -64,7 +66,10 @@ const USAGE = `usage: sluice <command>
                                         a flash sale: set it up, its figures, Redis made to agree with the database
   dlq list | show | replay [--group G] [--topic T] [--class C] [--key K] [--from T] [--to T] [--yes] [--rate N]
                                         the dead-letter queues: counts, decoded records, replay (a dry run unless --yes)
-  lag [--group G] [--watch]             each group's lag in records and seconds, its retry tiers' and DLQ's, from the broker
+  lag [--group G] [--watch | --serve PORT]
+                                        each group's lag in records and seconds, its retry tiers' and DLQ's, from the broker
+  dashboard [--port N] [--every 5s]     a web page: processors, throughput and lag over time, retry tiers, DLQ browser
+                                        and replay; its lag monitor feeds the consumer-lag and dlq-growth alerts
   users rebuild                         rebuild the user directory (users.status's read model) from the compacted topic
   archive replay <topic> --from DATE --to DATE --into TOPIC
                                         re-produce archived records (days UTC, inclusive, or ISO times) into a topic`;

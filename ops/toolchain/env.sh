@@ -13,8 +13,9 @@ export SLUICE_ROOT
 say() { printf '\033[1m[toolchain]\033[0m %s\n' "$*"; }
 
 ensure_debian_packages() {
-  # ffmpeg: the video transcoder runs it (and ffprobe).
-  local wanted=(build-essential python3 pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev unzip curl ffmpeg)
+  # ffmpeg: the video transcoder runs it (and ffprobe). chromium: the dashboard's tests drive it (playwright-core).
+  local wanted=(build-essential python3 pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev unzip curl ffmpeg
+    chromium)
   local missing=()
   # The stack's JVM components need a JDK 17+ and Maven; machines of this kind have both, others get Debian's.
   command -v java >/dev/null 2>&1 || wanted+=(openjdk-17-jdk-headless)
