@@ -32,6 +32,16 @@ export class RetryableError extends RecordFailure {
   }
 }
 
+/**
+ * A dependency the handler needs is out of reach (a service answering 503, a pool that cannot connect): not the
+ * record's fault, so it waits in place, its partition paused, until the dependency is back (see `isOutage`).
+ */
+export class UnavailableError extends RetryableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "UNAVAILABLE", options);
+  }
+}
+
 /** A value its schema allows but the business cannot have (a quantity of zero, a negative amount). */
 export class ValidationError extends PermanentError {
   constructor(message: string) {
@@ -78,4 +88,43 @@ function errorClassOf(error: unknown): string {
   if (error instanceof Error && typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code;
   if (error instanceof Error) return error.name;
   return typeof error;
+}
+
+/** System errors of a connection that failed or broke: the other side is down or out of reach. */
+const OUTAGE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "EAI_AGAIN",
+  "REGISTRY_UNAVAILABLE",
+  "UNAVAILABLE",
+]);
+
+/** What pg and ioredis throw, without a code, when their server went away or never answered. */
+const OUTAGE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Reached the max retries per request limit|Stream isn't writeable)/;
+
+/**
+ * Whether a failure is a dependency's outage rather than the record's: a connection refused, reset or timed out
+ * (PostgreSQL, Redis, the schema registry, an HTTP service), PostgreSQL's connection exceptions (SQLSTATE class 08)
+ * and shutdowns (57P01-57P03), an `UnavailableError`. Every record would fail the same way, so a record that meets
+ * one waits in place (its partition paused, with backoff) instead of spending its retry tiers on the way to the DLQ.
+ * Looks through `cause`s: a wrapped outage is one too.
+ */
+export function isOutage(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof pg.DatabaseError) {
+      const code = e.code ?? "";
+      if (code.startsWith("08") || ["57P01", "57P02", "57P03"].includes(code)) return true;
+      continue;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && OUTAGE_CODES.has(code)) return true;
+    if (e.name === "MaxRetriesPerRequestError" || OUTAGE_MESSAGES.test(e.message)) return true;
+    if (e instanceof AggregateError && e.errors.some(isOutage)) return true;
+  }
+  return false;
 }

@@ -28,7 +28,15 @@ export {
 export { type CrashPoint, crashPoint } from "./crash-point.ts";
 export { DelayRouter, type DelayRouterDeps } from "./delay/delay-router.ts";
 export { childEventId } from "./event-id.ts";
-export { classify, type FailureClass, PermanentError, RetryableError, ValidationError } from "./failure.ts";
+export {
+  classify,
+  type FailureClass,
+  isOutage,
+  PermanentError,
+  RetryableError,
+  UnavailableError,
+  ValidationError,
+} from "./failure.ts";
 export {
   HEADER,
   headerList,

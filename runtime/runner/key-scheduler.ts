@@ -2,7 +2,8 @@
  * Runs one batch's records: one at a time, or per key (different keys of the partition at once, each key in
  * order: "virtual partitions"), starting none but the first after a deadline. Only a gap-free prefix of the
  * batch counts as processed; records finished past an unfinished one are read again, so their outputs are
- * dropped and the retry policy's bookkeeping of their keys is put back.
+ * dropped and the retry policy's bookkeeping of their keys is put back. A record whose partition must wait
+ * (`blocked`: the blocking policy's backoff, or a dependency's outage) is unfinished, and no record starts after it.
  */
 import type { Clock } from "../clock.ts";
 import { OutputBuffer } from "../output-buffer.ts";
@@ -54,16 +55,23 @@ export class KeyScheduler {
     const queues = [...byKey.values()];
     const outs = records.map(() => new OutputBuffer());
     const done = records.map(() => false);
+    const ran = records.map(() => false);
+    let blockedUntil: number | undefined;
     // Each record's key bookkeeping before it ran, to put back for the records that are read again.
     const { keys } = this.policy;
     const before = new Map<number, KeyMark>();
     const workers = Array.from({ length: Math.min(this.keyConcurrency, queues.length) }, async () => {
       for (let queue = queues.shift(); queue; queue = queues.shift()) {
         for (const i of queue) {
-          if (i > 0 && this.clock.now() >= deadline) return;
+          if ((i > 0 && this.clock.now() >= deadline) || blockedUntil !== undefined) return;
           const record = records[i] as ReadRecord;
           if (keys) before.set(i, keys.mark([record.key]));
-          await process(record, outs[i] as OutputBuffer);
+          const outcome = await process(record, outs[i] as OutputBuffer);
+          ran[i] = true;
+          if (outcome.kind === "blocked") {
+            blockedUntil = Math.min(blockedUntil ?? outcome.retryAt, outcome.retryAt);
+            return;
+          }
           done[i] = true;
         }
       }
@@ -73,7 +81,8 @@ export class KeyScheduler {
     const processed = unfinished < 0 ? records.length : unfinished;
     const out = new OutputBuffer();
     for (const buffer of outs.slice(0, processed)) out.merge(buffer);
-    if (!keys) return { processed, out };
+    const scheduled = { processed, out, ...(blockedUntil === undefined ? {} : { blockedUntil }) };
+    if (!keys) return scheduled;
     const undone = new Set<string>();
     for (let i = processed; i < records.length; i++) {
       const key = (records[i] as ReadRecord).key;
@@ -81,8 +90,8 @@ export class KeyScheduler {
       undone.add(key);
       // A key's records run in order, so its first record past the prefix holds the state to go back to.
       const mark = before.get(i);
-      if (done[i] && mark) keys.restore(mark);
+      if (ran[i] && mark) keys.restore(mark);
     }
-    return { processed, out };
+    return scheduled;
   }
 }

@@ -1,10 +1,12 @@
 /**
  * One record's way through a processor: the retry policy admits it (or parks it behind its key), it is decoded,
- * its handler runs within its timeout, and a failure goes where the policy says. Built once per processor.
+ * its handler runs within its timeout, and a failure goes where the policy says, unless it is a dependency's outage
+ * (`isOutage`): then the record waits in place, its partition paused, whatever the policy. Built once per processor.
  */
 import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { topicByName } from "../../topics/topic.ts";
+import { isOutage } from "../failure.ts";
 import type { Metrics } from "../metrics.ts";
 import { OutputBuffer } from "../output-buffer.ts";
 import type { ConfigView, Processor } from "../processor.ts";
@@ -21,6 +23,8 @@ const NO_CONFIG: ConfigView = { get: () => undefined };
 
 export class RecordPipeline {
   private readonly group: string;
+  /** A dependency is out of reach: when to try the record again. */
+  private readonly onOutage: (record: ReadRecord, error: unknown) => number;
   private readonly policy: RetryPolicy;
   private readonly decoder: RecordDecoder;
   private readonly handler: HandlerCall;
@@ -30,12 +34,18 @@ export class RecordPipeline {
     definition: Processor,
     route: Route,
     policy: RetryPolicy,
-    deps: RuntimeDeps & { log: Logger; limits: TopicLimits; handlerTimeoutMs: number },
+    deps: RuntimeDeps & {
+      log: Logger;
+      limits: TopicLimits;
+      handlerTimeoutMs: number;
+      onOutage: (record: ReadRecord, error: unknown) => number;
+    },
   ) {
     const schemaOf = (topic: string): SchemaFile | undefined =>
       deps.schemas.get(topicByName(topic, deps.topics)?.valueSchema ?? "");
     const outputSchemas = new Map(route.outputs.map((topic) => [topic, schemaOf(topic)]));
     this.group = route.group;
+    this.onOutage = deps.onOutage;
     this.policy = policy;
     this.decoder = new RecordDecoder(
       route,
@@ -77,6 +87,7 @@ export class RecordPipeline {
       this.policy.succeeded(record);
       return DONE;
     } catch (error) {
+      if (isOutage(error) && !cancel?.aborted) return { kind: "blocked", retryAt: this.onOutage(record, error) };
       return this.policy.failed(record, attempt, error, out);
     } finally {
       this.handlerSeconds.observe((performance.now() - started) / 1000);

@@ -31,7 +31,7 @@ import { handlerTimeoutMs } from "./handler-call.ts";
 import { KeyScheduler } from "./key-scheduler.ts";
 import { policyFor } from "./policies/policy-for.ts";
 import type { RetryPolicy } from "./policies/retry-policy.ts";
-import { dueAtOf, type ReadRecord, readRecord } from "./read-record.ts";
+import { coordinates, dueAtOf, type ReadRecord, readRecord } from "./read-record.ts";
 import { RecordPipeline } from "./record-pipeline.ts";
 
 /** What every runner of a process shares. */
@@ -61,6 +61,8 @@ export interface RuntimeDeps {
 const TRANSACTION_TIMEOUT_MS = 15_000;
 /** Partitions whose batches are processed at the same time (each batch commits on its own). */
 const PARTITIONS_AT_ONCE = 8;
+/** The longest a partition waits between two tries of a record whose dependency is out of reach. */
+const OUTAGE_MAX_BACKOFF_MS = 5_000;
 
 export class ProcessorRunner {
   readonly route: Route;
@@ -112,6 +114,7 @@ export class ProcessorRunner {
       log: this.log,
       limits: this.limits,
       handlerTimeoutMs: timeoutMs,
+      onOutage: (record, error) => this.waitForOutage(record, error),
     });
     this.consumer = deps.kafka.consumer({
       groupId: route.group,
@@ -283,8 +286,13 @@ export class ProcessorRunner {
     const started = this.deps.clock.now();
     const done = (async () => {
       const out = new OutputBuffer();
-      await this.pipeline.run(record, out, abort.signal);
+      const outcome = await this.pipeline.run(record, out, abort.signal);
       if (abort.signal.aborted) return;
+      if (outcome.kind === "blocked") {
+        // A dependency is out of reach: the job runs again from its record once the backoff is over.
+        this.paused.pauseUntil(() => () => resume(consumed.offset), outcome.retryAt, batch);
+        return;
+      }
       if (!(await this.write(batch, record, out, control))) return; // paused by the stall backoff, read again
       this.deps.metrics.consumed.inc({ processor: this.route.name, topic: batch.topic });
       control.resolveOffset(consumed.offset);
@@ -334,6 +342,22 @@ export class ProcessorRunner {
     } catch (error) {
       this.log.debug({ err: error, partition: key }, "resume after revoke");
     }
+  }
+
+  /**
+   * A dependency is out of reach (`isOutage`): the record's partition waits and tries it again, with a backoff
+   * doubling from half a second to 5 s, so it picks up within seconds of the dependency's return. The partition
+   * counts as failing meanwhile: stalled on /health/ready after SLUICE_STALL_AFTER_MS.
+   */
+  private waitForOutage(record: ReadRecord, error: unknown): number {
+    const { topic, partition } = record.consumed;
+    const waitMs = Math.min(OUTAGE_MAX_BACKOFF_MS, this.stalls.failed(topic, partition, error));
+    this.deps.metrics.retries.inc({ processor: this.route.name, topic: `${topic}.outage` });
+    this.log.warn(
+      { err: error, ...coordinates(record), backoffMs: waitMs },
+      "a dependency is out of reach: the partition waits and tries the record again",
+    );
+    return this.deps.clock.now() + waitMs;
   }
 
   /** Writes the batch's records and offset, or backs off until it can (see StalledPartitions.attempt). */
