@@ -37,6 +37,8 @@ export interface RuntimeConfig extends Endpoints {
   instanceId: string;
   /** SLUICE_HTTP_PORT: /metrics and /health. */
   httpPort: number;
+  /** SLUICE_HTTP_HOST: the address the HTTP servers listen on (127.0.0.1; 0.0.0.0 in a container or a pod). */
+  httpHost: string;
   /** SLUICE_LOG_LEVEL. */
   logLevel: LogLevel;
   /** SLUICE_MAX_POLL_INTERVAL_MS: Kafka's max.poll.interval.ms, which bounds handlers and batches. */
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     redisUrl: url(env, "REDIS_URL", LOCAL_ENDPOINTS.redisUrl),
     instanceId: textVar(env, "SLUICE_INSTANCE_ID") ?? hostname(),
     httpPort: integerVar(env, "SLUICE_HTTP_PORT", 9400, { max: 65_535 }),
+    httpHost: textVar(env, "SLUICE_HTTP_HOST") ?? "127.0.0.1",
     logLevel: oneOf(env, "SLUICE_LOG_LEVEL", LOG_LEVELS, "info"),
     maxPollIntervalMs: integerVar(env, "SLUICE_MAX_POLL_INTERVAL_MS", 300_000, { min: 1_000 }),
     sessionTimeoutMs: integerVar(env, "SLUICE_SESSION_TIMEOUT_MS", 10_000, { min: 1_000 }),

@@ -59,7 +59,11 @@ export class ProcessorHost {
     this.logger = createLogger("sluice", config.logLevel, options.logTo);
     const kafka = librdkafka({ brokers: config.kafkaBrokers, clientId: `sluice-${randomUUID().slice(0, 8)}` });
     const serde = new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl));
-    this.server = await startHttpServer(options.port ?? config.httpPort, this.metrics, () => this.readiness());
+    this.server = await startHttpServer(
+      { host: config.httpHost, port: options.port ?? config.httpPort },
+      this.metrics,
+      () => this.readiness(),
+    );
     const deps: RuntimeDeps = {
       kafka,
       serde,

@@ -11,7 +11,11 @@ export interface Readiness {
   stalled: StalledPartition[];
 }
 
-export function startHttpServer(port: number, metrics: Metrics, readiness: () => Readiness): Promise<Server> {
+export function startHttpServer(
+  where: { host: string; port: number },
+  metrics: Metrics,
+  readiness: () => Readiness,
+): Promise<Server> {
   const server = createServer(async (request, response) => {
     const path = request.url?.split("?")[0];
     if (path === "/metrics") {
@@ -30,6 +34,6 @@ export function startHttpServer(port: number, metrics: Metrics, readiness: () =>
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
+    server.listen(where.port, where.host, () => resolve(server));
   });
 }

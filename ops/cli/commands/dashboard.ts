@@ -37,7 +37,7 @@ export async function dashboardCommand(args: string[]): Promise<number> {
   const dashboard = await startDashboard({
     deps,
     monitor,
-    host: textVar(process.env, "SLUICE_HTTP_HOST") ?? "127.0.0.1",
+    host: runtimeConfig().httpHost,
     port,
     operator: textVar(process.env, "SLUICE_OPERATOR") ?? userInfo().username,
   });

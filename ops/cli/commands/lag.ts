@@ -6,7 +6,7 @@
  */
 import { createServer } from "node:http";
 import client from "prom-client";
-import { librdkafka, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
+import { librdkafka, routeOf, runtimeConfig } from "../../../runtime/index.ts";
 import { deployment } from "../../deployment.ts";
 import { groupLag, type PartitionLag } from "../../lag/lag.ts";
 import { parse, positiveInteger, stopSignal } from "../args.ts";
@@ -90,7 +90,7 @@ async function serve(port: number, read: () => Promise<PartitionLag[]>): Promise
       response.writeHead(503).end(`lag unavailable: ${(error as Error).message}\n`);
     }
   });
-  const host = textVar(process.env, "SLUICE_HTTP_HOST") ?? "127.0.0.1";
+  const host = runtimeConfig().httpHost;
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   console.log(`lag exporter on http://${host}:${port}/metrics`);
   await stopSignal();

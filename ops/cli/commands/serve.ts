@@ -23,7 +23,6 @@ import {
   migrate,
   type RuntimeConfig,
   runtimeConfig,
-  textVar,
 } from "../../../runtime/index.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
@@ -106,7 +105,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const serde = new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl));
   const app = await service.start({ config, db, log, metrics: new Metrics(), serde });
   const signal = stopSignal();
-  await app.listen({ host: textVar(process.env, "SLUICE_HTTP_HOST") ?? "127.0.0.1", port });
+  await app.listen({ host: runtimeConfig().httpHost, port });
   log.info({ signal: await signal }, `${name} service stopping`);
   await app.close(); // answers the requests in progress first
   await db.end();
