@@ -53,13 +53,13 @@ export { type LibrdkafkaOptions, librdkafka, librdkafkaBuild } from "./kafka/lib
 // Kafka, records and values.
 export type * from "./kafka/port.ts";
 export { wholeTopic } from "./kafka/whole-topic.ts";
-export { type Ledger, type OnceResult, type OnceScope, transactionOf } from "./ledger/ledger.ts";
+export { type Ledger, multiOf, type OnceResult, type OnceScope, transactionOf } from "./ledger/ledger.ts";
 export { migrate } from "./ledger/migrate.ts";
 export { PostgresLedger } from "./ledger/postgres-ledger.ts";
 export { RedisLedger } from "./ledger/redis-ledger.ts";
 export { createLogger } from "./logger.ts";
 export { Metrics } from "./metrics.ts";
-export { inTransaction, type Queryable } from "./postgres.ts";
+export { inTransaction, newPool, type Queryable } from "./postgres.ts";
 // Declaring processors and their routes.
 export {
   type ConfigView,

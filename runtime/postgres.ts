@@ -1,8 +1,19 @@
 /** PostgreSQL helpers for the runtime's users: services writing through the outbox, read models, tests. */
-import type pg from "pg";
+import pg from "pg";
 
 /** Something that runs queries: a pool, or a client in a transaction. */
 export type Queryable = Pick<pg.ClientBase, "query">;
+
+/**
+ * A pool that survives its server's restart. The server closing an idle connection (a restart, a failover) is an
+ * 'error' event on the pool, which would crash the process without a listener; the pool drops that client and opens
+ * another when next asked. The queries that fail meanwhile say so themselves.
+ */
+export function newPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on("error", () => {});
+  return pool;
+}
 
 /** Runs `work` in a transaction of its own on `pool`; commits, or rolls back when `work` throws or `commit` is false. */
 export async function inTransaction<T>(
@@ -11,15 +22,17 @@ export async function inTransaction<T>(
   commit = true,
 ): Promise<T> {
   const tx = await pool.connect();
+  let failed: Error | undefined;
   try {
     await tx.query("BEGIN");
     const result = await work(tx);
     await tx.query(commit ? "COMMIT" : "ROLLBACK");
     return result;
   } catch (error) {
+    failed = error as Error;
     await tx.query("ROLLBACK").catch(() => {});
     throw error;
   } finally {
-    tx.release();
+    tx.release(failed); // a client that failed is closed, not handed out again: its connection may be gone
   }
 }

@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   // The runtime and the local stack.
   LEDGER_MISSING: "a handler uses ctx.once, or needs PostgreSQL, without the ledger it needs",
   NOT_STARTED: "a processor, router or driver was used before it started",
+  COMMIT_UNKNOWN: "a transaction's commit failed and could not be aborted: it may or may not have committed",
   READ_TIMEOUT: "partitions could not be read to their end in time",
   STACK_UNREACHABLE: "a component of the stack does not answer",
   STACK_START_FAILED: "a component of the local stack did not start",

@@ -6,8 +6,15 @@
  */
 import path from "node:path";
 import { Redis } from "ioredis";
-import pg from "pg";
-import { type CatalogProducer, CONFIG_CHANNEL, CONFIG_TOPIC, inTransaction, migrate } from "../../runtime/index.ts";
+import type pg from "pg";
+import {
+  type CatalogProducer,
+  CONFIG_CHANNEL,
+  CONFIG_TOPIC,
+  inTransaction,
+  migrate,
+  newPool,
+} from "../../runtime/index.ts";
 import type { TopicValues } from "../../schemas/types.generated.ts";
 import { SluiceError } from "../../topics/errors.ts";
 
@@ -42,7 +49,7 @@ export class ConfigStore {
   }
 
   static async connect(deps: ConfigStoreDeps): Promise<ConfigStore> {
-    const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 2 });
+    const pool = newPool({ connectionString: deps.databaseUrl, max: 2 });
     await migrate(pool, [CONFIG_MIGRATIONS]);
     return new ConfigStore(pool, deps);
   }

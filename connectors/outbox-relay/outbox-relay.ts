@@ -17,7 +17,7 @@
  */
 
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import type { Logger } from "pino";
 import {
   type Admin,
@@ -27,6 +27,7 @@ import {
   headerList,
   type KafkaPort,
   migrate,
+  newPool,
   type Producer,
   recordBytes,
 } from "../../runtime/index.ts";
@@ -82,7 +83,7 @@ export class OutboxRelay {
 
   constructor(options: OutboxRelayOptions) {
     this.options = options;
-    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+    this.pool = newPool({ connectionString: options.databaseUrl, max: 2 });
   }
 
   /** Resolves once this relay holds the lock and publishes (a standby waits here); then runs until stopped. */

@@ -3,8 +3,8 @@
  * emails_sent table. A recipient whose address contains `+flaky` fails its first attempts, as a mail server that
  * is down for a while would: the email moves through the group's retry tiers while every other email flows.
  */
-import pg from "pg";
-import { RetryableError, runtimeConfig } from "../../runtime/index.ts";
+import type pg from "pg";
+import { newPool, RetryableError, runtimeConfig } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
 import { domainSettings } from "../settings.ts";
 
@@ -20,7 +20,7 @@ export const sendEmail = defineProcessor({
       throw new RetryableError(`mail server refused ${to} (attempt ${email.attempt})`);
     }
     await ctx.once(`email:${emailId}`, async () => {
-      mailServer ??= new pg.Pool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
+      mailServer ??= newPool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
       await mailServer.query("INSERT INTO emails_sent (email_id, recipient, template) VALUES ($1, $2, $3)", [
         emailId,
         to,

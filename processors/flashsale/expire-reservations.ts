@@ -4,8 +4,8 @@
  * reservation still PENDING becomes EXPIRED and its units go back to the sale's stock in Redis. Both steps are
  * idempotent (the release gives units back only while the reservation is there), so a redelivery changes nothing.
  */
-import pg from "pg";
-import { RetryableError, runtimeConfig } from "../../runtime/index.ts";
+import type pg from "pg";
+import { newPool, RetryableError, runtimeConfig } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
 import { SaleStore } from "./sale-store.ts";
 
@@ -39,7 +39,7 @@ export const expireReservation = defineProcessor({
   retryTiers: ["5s", "30s", "2m", "10m"],
   async handler({ value }, ctx) {
     const { purchaseId, saleId } = value;
-    db ??= new pg.Pool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
+    db ??= newPool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
     const { rows } = await db.query<{ status: string }>(
       `UPDATE flash_sale_orders SET status = CASE WHEN status = 'PAID' THEN status ELSE 'EXPIRED' END
        WHERE purchase_id = $1 RETURNING status`,

@@ -5,8 +5,8 @@
  * burst waits in flashsale.purchases, not in the database. A purchase the business cannot have (no ids, a quantity
  * below one) goes to the DLQ instead of failing its batch.
  */
-import pg from "pg";
-import { runtimeConfig, type SinkRecord, TokenBucket, ValidationError } from "../../runtime/index.ts";
+import type pg from "pg";
+import { newPool, runtimeConfig, type SinkRecord, TokenBucket, ValidationError } from "../../runtime/index.ts";
 import type { FlashSalePurchase } from "../../schemas/types.generated.ts";
 import { defineSink } from "../define.ts";
 import { domainSettings } from "../settings.ts";
@@ -26,7 +26,7 @@ export function flashSaleWriter() {
     input: "flashsale.purchases",
     batching: { maxRecords: batch(), linger: "20ms" },
     async open({ clock }) {
-      db ??= new pg.Pool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
+      db ??= newPool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
       bucket ??= new TokenBucket(domainSettings().flashSaleWriteRate, batch(), clock.now());
     },
     async write(records, { clock, signal }) {

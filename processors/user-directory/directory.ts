@@ -6,8 +6,8 @@
  * short while (another process's change shows here within that while), and never remembers a user as missing, so
  * a user who arrives is found at the next look.
  */
-import pg from "pg";
-import { durationVar, HEADER, type Queryable, RetryableError, runtimeConfig } from "../../runtime/index.ts";
+import type pg from "pg";
+import { durationVar, HEADER, newPool, type Queryable, RetryableError, runtimeConfig } from "../../runtime/index.ts";
 import type { UserStatus, UserStatusChanged } from "../../schemas/types.generated.ts";
 
 export interface DirectoryUser {
@@ -63,7 +63,7 @@ export class UserDirectory {
   async lookup(userId: string): Promise<DirectoryUser | undefined> {
     const cached = this.cache.get(userId);
     if (cached && cached.until > Date.now()) return cached.user;
-    this.pool ??= new pg.Pool({ connectionString: runtimeConfig().databaseUrl, max: 2, allowExitOnIdle: true });
+    this.pool ??= newPool({ connectionString: runtimeConfig().databaseUrl, max: 2, allowExitOnIdle: true });
     const { rows } = await this.pool.query<{ status: UserStatus; email: string | null; version: string }>(
       "SELECT status, email, version FROM user_directory WHERE user_id = $1",
       [userId],

@@ -6,8 +6,8 @@
  * so an outcome delivered again changes nothing and sends nothing twice. An uploader the directory does not have
  * yet waits in the retry tiers, as the order confirmation's does.
  */
-import pg from "pg";
-import { PermanentError, runtimeConfig } from "../../runtime/index.ts";
+import type pg from "pg";
+import { newPool, PermanentError, runtimeConfig } from "../../runtime/index.ts";
 import { defineProcessor } from "../define.ts";
 import { emailAddressOf } from "../user-directory/directory.ts";
 
@@ -21,7 +21,7 @@ export const videoStatus = defineProcessor({
   retryTiers: ["5s", "30s", "2m", "10m"],
   async handler({ value: outcome }, ctx) {
     const { videoId, status } = outcome;
-    db ??= new pg.Pool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
+    db ??= newPool({ connectionString: runtimeConfig().databaseUrl, max: 2 });
     await db.query(
       `UPDATE videos SET status = $2, renditions = $3, thumbnail_uri = $4, reason = $5, duration_ms = $6,
               processed_at = $7

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { newPool } from "../postgres.ts";
 import type { Ledger, OnceResult, OnceScope } from "./ledger.ts";
 import { migrate } from "./migrate.ts";
 
@@ -11,7 +12,7 @@ export class PostgresLedger implements Ledger {
 
   /** Connects and applies the ledger's migrations and those in `migrations` (a team's own tables). */
   static async connect(databaseUrl: string, migrations: readonly string[] = []): Promise<PostgresLedger> {
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+    const pool = newPool({ connectionString: databaseUrl, max: 8 });
     await migrate(pool, migrations);
     return new PostgresLedger(pool);
   }
@@ -22,6 +23,7 @@ export class PostgresLedger implements Ledger {
 
   async once<R>(group: string, key: string, fn: (scope: OnceScope) => Promise<R>): Promise<OnceResult<R>> {
     const client = await this.pool.connect();
+    let failed: Error | undefined;
     try {
       await client.query("BEGIN");
       // A concurrent duplicate blocks on this row until the first commits, then finds it and skips.
@@ -47,10 +49,11 @@ export class PostgresLedger implements Ledger {
       await client.query("COMMIT");
       return { ran: true, result };
     } catch (error) {
+      failed = error as Error;
       await client.query("ROLLBACK").catch(() => {});
       throw error;
     } finally {
-      client.release();
+      client.release(failed); // a client that failed is closed, not handed out again: its connection may be gone
     }
   }
 

@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { RetryableError } from "../failure.ts";
 import type { Ledger, OnceResult, OnceScope } from "./ledger.ts";
 
 const DONE = "done:";
+const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
 
 export interface RedisLedgerOptions {
   /** How long a completion is remembered: longer than any redelivery can take. */
@@ -15,6 +17,10 @@ export class RedisLedger implements Ledger {
   private readonly redis: Redis;
   private readonly doneTtlMs: number;
   private readonly leaseMs: number;
+  /** This ledger's lease value: a lease it could not release is its own to take back. */
+  private readonly holder = `running:${randomUUID()}`;
+  /** Slots whose lease could not be released (Redis was out of reach). */
+  private readonly orphaned = new Set<string>();
 
   constructor(redisUrl: string, options: RedisLedgerOptions = {}) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
@@ -24,21 +30,29 @@ export class RedisLedger implements Ledger {
 
   async once<R>(group: string, key: string, fn: (scope: OnceScope) => Promise<R>): Promise<OnceResult<R>> {
     const slot = `sluice:ledger:${group}:${key}`;
-    const leased = await this.redis.set(slot, "running", "PX", this.leaseMs, "NX");
+    const leased = await this.redis.set(slot, this.holder, "PX", this.leaseMs, "NX");
     if (leased === null) {
       const value = await this.redis.get(slot);
       if (value?.startsWith(DONE)) return { ran: false, result: JSON.parse(value.slice(DONE.length)) as R };
-      throw new RetryableError(
-        `side effect ${key} is running elsewhere (or its holder died): retry after the lease`,
-        "SIDE_EFFECT_RUNNING",
-      );
+      // Our own lease, left when Redis went away before its MULTI ran (so nothing of it happened): take it back.
+      if (!(value === this.holder && this.orphaned.delete(slot))) {
+        throw new RetryableError(
+          `side effect ${key} is running elsewhere (or its holder died): retry after the lease`,
+          "SIDE_EFFECT_RUNNING",
+        );
+      }
     }
     try {
-      const result = await fn({ group });
-      await this.redis.set(slot, `${DONE}${JSON.stringify(result ?? null)}`, "PX", this.doneTtlMs);
+      const multi = this.redis.multi();
+      const result = await fn({ group, redis: multi });
+      multi.set(slot, `${DONE}${JSON.stringify(result ?? null)}`, "PX", this.doneTtlMs);
+      const replies = (await multi.exec()) ?? [];
+      const failed = replies.find(([error]) => error)?.[0];
+      if (failed) throw failed;
       return { ran: true, result };
     } catch (error) {
-      await this.redis.del(slot);
+      // Only our lease: if the MULTI ran after all (its reply lost), the completion stays.
+      await this.redis.eval(RELEASE, 1, slot, this.holder).catch(() => this.orphaned.add(slot));
       throw error;
     }
   }

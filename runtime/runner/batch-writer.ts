@@ -7,13 +7,16 @@
 import type { GroupConsumer, Producer, TopicPartition } from "../kafka/port.ts";
 import type { Metrics } from "../metrics.ts";
 import type { OutputBuffer } from "../output-buffer.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit, type ProducerRenewal } from "./group-commit.ts";
 
 export interface BatchWriter {
   /** Resolves once the records are written and `nextOffset` is committed with them (or may be). */
   write(partition: TopicPartition, nextOffset: string, out: OutputBuffer): Promise<void>;
   /** Waits for every write begun. */
   idle(): Promise<void>;
+  /** After a COMMIT_UNKNOWN: resolves once a new producer has settled that transaction. */
+  recovered(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export function batchWriter(
@@ -22,19 +25,22 @@ export function batchWriter(
   consumer: GroupConsumer,
   metrics: Metrics,
   processor: string,
+  renewal: ProducerRenewal,
 ): BatchWriter {
   const produced = (out: OutputBuffer) => {
     for (const [topic, count] of out.counts()) metrics.produced.inc({ processor, topic }, count);
   };
   if (exactlyOnce) {
     const transactionSeconds = metrics.transactionSeconds.labels(processor);
-    const commits = new GroupCommit(producer, consumer, (seconds) => transactionSeconds.observe(seconds));
+    const commits = new GroupCommit(producer, consumer, renewal, (seconds) => transactionSeconds.observe(seconds));
     return {
       async write(partition, nextOffset, out) {
         await commits.submit({ ...partition, offset: nextOffset }, out);
         produced(out);
       },
       idle: () => commits.idle(),
+      recovered: () => commits.recovered(),
+      close: () => commits.close(),
     };
   }
   return {
@@ -43,5 +49,7 @@ export function batchWriter(
       produced(out);
     },
     idle: async () => {},
+    recovered: async () => {},
+    close: () => producer.disconnect(),
   };
 }

@@ -14,7 +14,7 @@ import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, delayTopicName, topicByName } from "../../topics/topic.ts";
 import type { Clock } from "../clock.ts";
-import type { BatchControl, GroupConsumer, KafkaPort, Producer, RecordBatch, TopicPartition } from "../kafka/port.ts";
+import type { BatchControl, GroupConsumer, KafkaPort, RecordBatch, TopicPartition } from "../kafka/port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { kafkaFields } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
@@ -78,7 +78,6 @@ export class ProcessorRunner {
   private readonly limits: TopicLimits;
   /** A batch starts no record after this long: with the handler timeout, it returns within half the interval. */
   private readonly batchBudgetMs: number;
-  private producer: Producer | undefined;
   private writer: BatchWriter | undefined;
   /** Partitions that take turns (the policy's `serializesPartition`): the tail of each one's batches. */
   private readonly lanes = new Map<number, Promise<void>>();
@@ -134,21 +133,26 @@ export class ProcessorRunner {
     // Sized from the limits of the topics it writes, so a record that fits its topic is never refused locally.
     await this.limits.refresh(this.deps.kafka);
     const exactlyOnce = this.route.delivery === "exactly-once";
-    const producer = this.deps.kafka.producer({
-      lingerMs: 5,
-      ...this.limits.producerConfig(),
-      // A restarted member reuses its transactional id, which aborts the transaction its previous life left
-      // open at once; without that, read_committed consumers would wait out the transaction timeout.
-      ...(exactlyOnce
-        ? {
-            transactionalId: `${this.route.group}.${this.deps.instanceId}`,
-            transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
-          }
-        : {}),
-    });
-    this.producer = producer;
+    const newProducer = () =>
+      this.deps.kafka.producer({
+        lingerMs: 5,
+        ...this.limits.producerConfig(),
+        // A restarted member reuses its transactional id, which aborts the transaction its previous life left
+        // open at once; without that, read_committed consumers would wait out the transaction timeout.
+        ...(exactlyOnce
+          ? {
+              transactionalId: `${this.route.group}.${this.deps.instanceId}`,
+              transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+            }
+          : {}),
+      });
+    const producer = newProducer();
     await producer.connect();
-    this.writer = batchWriter(exactlyOnce, producer, this.consumer, this.deps.metrics, this.route.name);
+    this.writer = batchWriter(exactlyOnce, producer, this.consumer, this.deps.metrics, this.route.name, {
+      newProducer,
+      log: this.log,
+      clock: this.deps.clock,
+    });
     await this.consumer.connect();
     const topics = [this.route.input, ...this.route.tierTopics];
     await this.consumer.subscribe(topics);
@@ -183,7 +187,7 @@ export class ProcessorRunner {
     await this.abortJobs(() => true);
     await this.consumer.disconnect();
     await this.writer?.idle();
-    await this.producer?.disconnect();
+    await this.writer?.close();
     this.log.info("processor stopped");
   }
 
@@ -351,20 +355,52 @@ export class ProcessorRunner {
    */
   private waitForOutage(record: ReadRecord, error: unknown): number {
     const { topic, partition } = record.consumed;
+    const first = !this.stalls.failing(topic, partition);
     const waitMs = Math.min(OUTAGE_MAX_BACKOFF_MS, this.stalls.failed(topic, partition, error));
     this.deps.metrics.retries.inc({ processor: this.route.name, topic: `${topic}.outage` });
-    this.log.warn(
+    // Once a partition: its other records fail the same way meanwhile (the metric counts every try).
+    this.log[first ? "warn" : "debug"](
       { err: error, ...coordinates(record), backoffMs: waitMs },
       "a dependency is out of reach: the partition waits and tries the record again",
     );
     return this.deps.clock.now() + waitMs;
   }
 
-  /** Writes the batch's records and offset, or backs off until it can (see StalledPartitions.attempt). */
+  /**
+   * Writes the batch's records and offset, or backs off until it can (see StalledPartitions.attempt). A batch whose
+   * transaction's outcome is unknown (COMMIT_UNKNOWN) is read again from where the broker says the group stands,
+   * once the writer's new producer has settled that transaction: from after the batch if it committed after all.
+   */
   private write(batch: RecordBatch, last: ReadRecord, out: OutputBuffer, control: BatchControl): Promise<boolean> {
     const { writer } = this;
     if (!writer) throw new SluiceError("NOT_STARTED", `processor ${this.route.name} is not started`);
     const next = String(BigInt(last.consumed.offset) + 1n);
-    return this.stalls.attempt(batch, control.pause, () => writer.write(batch, next, out));
+    let from: string | undefined;
+    const pause = () => {
+      const resume = control.pause();
+      return () => resume(from);
+    };
+    return this.stalls.attempt(batch, pause, () =>
+      writer.write(batch, next, out).catch(async (error: unknown) => {
+        if (error instanceof SluiceError && error.code === "COMMIT_UNKNOWN") {
+          await writer.recovered();
+          from = await this.committedOffset(batch);
+        }
+        throw error;
+      }),
+    );
+  }
+
+  /** The group's committed offset of a partition, as the broker has it (undefined when none is). */
+  private async committedOffset(where: TopicPartition): Promise<string | undefined> {
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.committedOffsets(this.route.group, [where.topic]);
+      const offset = committed.find((c) => c.partition === where.partition)?.offset;
+      return offset !== undefined && Number(offset) >= 0 ? offset : undefined;
+    } finally {
+      await admin.disconnect();
+    }
   }
 }

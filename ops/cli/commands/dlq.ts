@@ -3,8 +3,7 @@
  * (ops/dlq/dlq.ts). `replay` is a dry run unless `--yes`.
  */
 import { userInfo } from "node:os";
-import pg from "pg";
-import { AvroSerde, librdkafka, migrate, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
+import { AvroSerde, librdkafka, migrate, newPool, routeOf, runtimeConfig, textVar } from "../../../runtime/index.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { UsageError } from "../../../topics/errors.ts";
@@ -102,7 +101,7 @@ export async function dlqCommand(args: string[]): Promise<number> {
 export async function dlqDeps(command: string, moduleFile: string | undefined): Promise<DlqDeps> {
   const { definitions, topics } = await deployment(command, moduleFile);
   const config = runtimeConfig();
-  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const db = newPool({ connectionString: config.databaseUrl, max: 2 });
   await migrate(db, [DLQ_MIGRATIONS]).catch(async (error: unknown) => {
     await db.end();
     throw error;

@@ -2,11 +2,10 @@
  * `sluice flashsale create|status|reconcile <saleId>`: a flash sale's setup, its figures, and its Redis state made
  * to agree with the database's record of what sold (processors/flashsale/reconcile.ts).
  */
-import pg from "pg";
 import { createSale, type Reconciliation, reconcileSale } from "../../../processors/flashsale/reconcile.ts";
 import { SaleStore } from "../../../processors/flashsale/sale-store.ts";
 import { MIGRATIONS } from "../../../processors/registry.ts";
-import { librdkafka, migrate, runtimeConfig } from "../../../runtime/index.ts";
+import { librdkafka, migrate, newPool, runtimeConfig } from "../../../runtime/index.ts";
 import { UsageError } from "../../../topics/errors.ts";
 import { duration, parse, positiveInteger } from "../args.ts";
 
@@ -30,7 +29,7 @@ export async function flashsaleCommand(args: string[]): Promise<number> {
     throw new UsageError(USAGE);
   }
   const config = runtimeConfig();
-  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const db = newPool({ connectionString: config.databaseUrl, max: 2 });
   const store = new SaleStore(config.redisUrl, { failFast: true });
   try {
     await migrate(db, [MIGRATIONS]);

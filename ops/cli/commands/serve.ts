@@ -6,7 +6,7 @@
  * address it listens on (default 127.0.0.1; 0.0.0.0 in a container).
  */
 import type { FastifyInstance } from "fastify";
-import pg from "pg";
+import type pg from "pg";
 import type { Logger } from "pino";
 import { Outbox } from "../../../connectors/outbox-relay/outbox.ts";
 import { OUTBOX_MIGRATIONS } from "../../../connectors/outbox-relay/outbox-relay.ts";
@@ -21,6 +21,7 @@ import {
   librdkafka,
   Metrics,
   migrate,
+  newPool,
   type RuntimeConfig,
   runtimeConfig,
 } from "../../../runtime/index.ts";
@@ -100,7 +101,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const port = positiveInteger("serve", "--port", values.port) ?? service.port;
   const config = runtimeConfig();
   const log = createLogger(`sluice-${name}-service`, config.logLevel);
-  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  const db = newPool({ connectionString: config.databaseUrl, max: 10 });
   await migrate(db, service.migrations);
   const serde = new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl));
   const app = await service.start({ config, db, log, metrics: new Metrics(), serde });

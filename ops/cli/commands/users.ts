@@ -1,8 +1,7 @@
 /** `sluice users rebuild`: rebuilds the user directory (the read model of users.status) from the compacted topic. */
-import pg from "pg";
 import { MIGRATIONS } from "../../../processors/registry.ts";
 import { rebuildUserDirectory } from "../../../processors/user-directory/rebuild.ts";
-import { AvroSerde, librdkafka, migrate, runtimeConfig } from "../../../runtime/index.ts";
+import { AvroSerde, librdkafka, migrate, newPool, runtimeConfig } from "../../../runtime/index.ts";
 import { SchemaRegistryClient } from "../../../schemas/registry-client.ts";
 import { loadSchemaFiles } from "../../../schemas/schema-files.ts";
 import { UsageError } from "../../../topics/errors.ts";
@@ -10,7 +9,7 @@ import { UsageError } from "../../../topics/errors.ts";
 export async function usersCommand(args: string[]): Promise<number> {
   if (args.length !== 1 || args[0] !== "rebuild") throw new UsageError("usage: sluice users rebuild");
   const config = runtimeConfig();
-  const db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const db = newPool({ connectionString: config.databaseUrl, max: 2 });
   try {
     await migrate(db, [MIGRATIONS]);
     const { records, users, skipped } = await rebuildUserDirectory({
