@@ -15,6 +15,26 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // Outages of the stack's parts: slow, so not in `npm test`; ops/test.sh runs them with short outages.
+        test: {
+          name: "chaos",
+          include: ["test/chaos/**/*.test.ts"],
+          globalSetup: ["test/integration/stack-ready.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // The image of ops/container/Containerfile against the stack: builds it first when it is missing.
+        test: {
+          name: "container",
+          include: ["test/container/**/*.test.ts"],
+          globalSetup: ["test/integration/stack-ready.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 1_800_000,
+        },
+      },
     ],
   },
 });

@@ -20,9 +20,9 @@ export interface StalledPartition {
   error?: string;
 }
 
-const MAX_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 10_000;
 
-/** How long to wait after the `failures`th failure in a row: doubling from half a second, up to 30 s. */
+/** How long to wait after the `failures`th failure in a row: doubling from half a second, up to 10 s (a partition picks up within seconds of its dependency's return). */
 export function backoffMs(failures: number): number {
   return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (failures - 1));
 }
@@ -90,7 +90,7 @@ export class StalledPartitions {
     if (write.failures > 0) this.deps.metrics.stalledSince.remove(this.labels(write));
   }
 
-  /** The write failed; returns how long to wait before the batch is read again (doubling, up to 30 s). */
+  /** The write failed; returns how long to wait before the batch is read again (doubling, up to 10 s). */
   failed(topic: string, partition: number, error: unknown): number {
     this.writing(topic, partition);
     const write = this.writes.get(`${topic}/${partition}`) as StalledPartition;

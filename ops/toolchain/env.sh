@@ -12,25 +12,16 @@ export SLUICE_ROOT
 
 say() { printf '\033[1m[toolchain]\033[0m %s\n' "$*"; }
 
+source "$SLUICE_ROOT/ops/toolchain/debian-packages.sh"
+
 ensure_debian_packages() {
   # ffmpeg: the video transcoder runs it (and ffprobe). chromium: the dashboard's tests drive it (playwright-core).
   local wanted=(build-essential python3 pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev unzip curl ffmpeg
     chromium)
-  local missing=()
   # The stack's JVM components need a JDK 17+ and Maven; machines of this kind have both, others get Debian's.
   command -v java >/dev/null 2>&1 || wanted+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || wanted+=(maven)
-  for p in "${wanted[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    say "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-    return 1
-  fi
-  say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  ensure_packages "${wanted[@]}"
 }
 
 ensure_node() {

@@ -3,8 +3,9 @@
  * environment, because each test run makes its own topics.
  *   crash-relay   exactly-once: every record of CRASH_IN becomes one record on CRASH_OUT (state moved on).
  *   crash-effects at-least-once: every record of CRASH_IN writes one side-effect row, through ctx.once.
+ *   crash-effects-redis  the same with the Redis ledger: each record's event id pushed on a Redis list.
  */
-import { HEADER, type Processor, transactionOf } from "../../runtime/index.ts";
+import { HEADER, multiOf, type Processor, transactionOf } from "../../runtime/index.ts";
 import type { BusinessTopic } from "../../topics/topic.ts";
 import { states, testTopicSpec } from "./topics.ts";
 
@@ -46,8 +47,25 @@ export function crashProcessors(input: string, output: string): Processor[] {
         });
       },
     }),
+    defineProcessor({
+      name: "crash-effects-redis",
+      group: `crash-effects-redis-${input}`,
+      input,
+      retryTiers: ["1s"],
+      keyConcurrency: 32,
+      ledger: "redis",
+      async handler(record, ctx) {
+        const eventId = record.headers[HEADER.eventId] ?? "";
+        await ctx.once(`effect:${eventId}`, async (scope) => {
+          multiOf(scope).rpush(redisEffectsKey(input), eventId);
+        });
+      },
+    }),
   ];
 }
+
+/** The Redis list crash-effects-redis pushes each event id on. */
+export const redisEffectsKey = (input: string) => `test:effects:${input}`;
 
 const input = process.env.CRASH_IN ?? "";
 const output = process.env.CRASH_OUT ?? "";

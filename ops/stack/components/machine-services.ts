@@ -87,7 +87,7 @@ export function redisComponent(): Component {
   };
 }
 
-function postgresCluster(): string {
+export function postgresCluster(): string {
   const versions = existsSync("/etc/postgresql") ? readdirSync("/etc/postgresql") : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new Error("no PostgreSQL cluster under /etc/postgresql: install postgresql or set DATABASE_URL");
