@@ -57,7 +57,7 @@ export { type Ledger, multiOf, type OnceResult, type OnceScope, transactionOf } 
 export { migrate } from "./ledger/migrate.ts";
 export { PostgresLedger } from "./ledger/postgres-ledger.ts";
 export { RedisLedger } from "./ledger/redis-ledger.ts";
-export { createLogger } from "./logger.ts";
+export { createLogger, loggerOptions } from "./logger.ts";
 export { Metrics } from "./metrics.ts";
 export { inTransaction, newPool, type Queryable } from "./postgres.ts";
 // Declaring processors and their routes.
@@ -84,6 +84,7 @@ export {
   topicPlan,
 } from "./route.ts";
 export { ProcessorRunner, type RuntimeDeps } from "./runner/runner.ts";
+export { redactText, secretValues } from "./secrets.ts";
 export { AvroSerde, type Decoded, type WriterSchema } from "./serde/avro-serde.ts";
 export { DecodeError, EncodeError } from "./serde/decode-error.ts";
 export { frame, unframe } from "./serde/wire-format.ts";

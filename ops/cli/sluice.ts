@@ -3,6 +3,8 @@
  * The `sluice` CLI. A user's mistake gets one line on stderr and exit 2; a failure gets one line and exit 1.
  * Stack traces are for SLUICE_DEBUG=1 only.
  */
+import { inspect } from "node:util";
+import { redactText } from "../../runtime/secrets.ts";
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { archiveCommand } from "./commands/archive.ts";
 import { configCommand } from "./commands/config.ts";
@@ -95,10 +97,10 @@ main(process.argv.slice(2)).then(
       error instanceof UsageError ||
       error instanceof ConfigError ||
       (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactText(error instanceof Error ? error.message : String(error));
     const tag = error instanceof SluiceError ? ` [${error.code}]` : "";
     console.error(`sluice: ${usage ? message : `${message}${tag}`}`);
-    if (process.env.SLUICE_DEBUG === "1") console.error(error);
+    if (process.env.SLUICE_DEBUG === "1") console.error(redactText(inspect(error)));
     // Exit at once: a failed `run` may have left servers and pools open.
     process.exit(usage ? 2 : 1);
   },
