@@ -4,7 +4,7 @@
  * Stack traces are for SLUICE_DEBUG=1 only.
  */
 import { inspect } from "node:util";
-import { redactText } from "../../runtime/secrets.ts";
+import { redactText } from "../../runtime/index.ts";
 import { ConfigError, SluiceError, UsageError } from "../../topics/errors.ts";
 import { archiveCommand } from "./commands/archive.ts";
 import { configCommand } from "./commands/config.ts";
