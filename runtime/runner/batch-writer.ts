@@ -16,6 +16,8 @@ export interface BatchWriter {
   idle(): Promise<void>;
   /** After a COMMIT_UNKNOWN: resolves once a new producer has settled that transaction. */
   recovered(): Promise<void>;
+  /** The runner stops: nothing waits any longer for a producer that cannot start. */
+  closing(): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function batchWriter(
       },
       idle: () => commits.idle(),
       recovered: () => commits.recovered(),
+      closing: () => commits.closing(),
       close: () => commits.close(),
     };
   }
@@ -50,6 +53,7 @@ export function batchWriter(
     },
     idle: async () => {},
     recovered: async () => {},
+    closing: () => {},
     close: () => producer.disconnect(),
   };
 }

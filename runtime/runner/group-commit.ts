@@ -13,6 +13,7 @@ import { SluiceError } from "../../topics/errors.ts";
 import type { Clock } from "../clock.ts";
 import type { GroupConsumer, Producer, TopicPartitionOffset } from "../kafka/port.ts";
 import { OutputBuffer } from "../output-buffer.ts";
+import { backoffMs } from "../stalled-partitions.ts";
 
 interface Pending {
   /** The next offset to read of the batch's partition. */
@@ -36,6 +37,8 @@ export class GroupCommit {
   private readonly renewal: ProducerRenewal;
   /** A replacement under way, after a COMMIT_UNKNOWN. */
   private renewing: Promise<void> | undefined;
+  /** The producer failed and no new one has started yet. */
+  private broken = false;
   private closed = false;
   private readonly consumer: GroupConsumer;
   private pending: Pending[] = [];
@@ -73,10 +76,15 @@ export class GroupCommit {
     await this.renewing;
   }
 
-  async close(): Promise<void> {
+  /** The runner stops: a replacement under way gives up (the broker may be gone for good), nothing waits for one. */
+  closing(): void {
     this.closed = true;
+  }
+
+  async close(): Promise<void> {
+    this.closing();
     await this.renewing;
-    await this.producer.disconnect();
+    if (!this.broken) await this.producer.disconnect();
   }
 
   /** A new producer, tried until it starts (the broker may still be out of reach); the old one is let go. */
@@ -84,6 +92,7 @@ export class GroupCommit {
     const { newProducer, log, clock } = this.renewal;
     const wait = (ms: number) => new Promise<void>((resolve) => clock.after(ms, resolve));
     this.renewing ??= (async () => {
+      this.broken = true;
       const old = this.producer;
       await Promise.race([old.disconnect().catch(() => {}), wait(CLOSE_OLD_MS)]);
       for (let attempt = 1; !this.closed; attempt++) {
@@ -91,11 +100,12 @@ export class GroupCommit {
         try {
           await next.connect();
           this.producer = next;
+          this.broken = false;
           log.warn("a new transactional producer is ready: the old one's last transaction is settled");
           return;
         } catch (error) {
           await next.disconnect().catch(() => {});
-          const waitMs = Math.min(5_000, 500 * 2 ** (attempt - 1));
+          const waitMs = backoffMs(attempt);
           log.warn({ err: error, backoffMs: waitMs }, "could not start a new transactional producer yet");
           await wait(waitMs);
         }
@@ -120,6 +130,7 @@ export class GroupCommit {
 
   private async commit(group: Pending[]): Promise<void> {
     await this.renewing;
+    if (this.broken) throw new SluiceError("NOT_STARTED", "the processor is stopping without a working producer");
     const started = performance.now();
     // A producer that cannot begin one (left in a transaction whose abort failed, or failed fatally) is replaced.
     const transaction = await this.producer.transaction().catch((error: unknown) => {
@@ -147,7 +158,8 @@ export class GroupCommit {
           () => false,
         ));
       if (aborted) throw error;
-      this.renew();
+      this.renew(); // it is left in its transaction
+      if (!committing) throw error; // never asked to commit: the coordinator aborts it
       throw new SluiceError(
         "COMMIT_UNKNOWN",
         `a transaction failed and could not be aborted, so it may have committed: ${(error as Error).message}`,

@@ -15,6 +15,7 @@ import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, delayTopicName, topicByName } from "../../topics/topic.ts";
 import type { Clock } from "../clock.ts";
 import type { BatchControl, GroupConsumer, KafkaPort, RecordBatch, TopicPartition } from "../kafka/port.ts";
+import { committedOffsets } from "../kafka/whole-topic.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { kafkaFields } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
@@ -23,7 +24,7 @@ import { PausedPartitions } from "../paused-partitions.ts";
 import type { ConfigView, Processor } from "../processor.ts";
 import { DELAY_TIERS, type Route, routeOf } from "../route.ts";
 import type { AvroSerde } from "../serde/avro-serde.ts";
-import { type StalledPartition, StalledPartitions } from "../stalled-partitions.ts";
+import { backoffMs, type StalledPartition, StalledPartitions } from "../stalled-partitions.ts";
 import { TopicLimits } from "../topic-limits.ts";
 import { type BatchWriter, batchWriter } from "./batch-writer.ts";
 import { FailureCopies } from "./failure-copies.ts";
@@ -52,6 +53,8 @@ export interface RuntimeDeps {
   sessionTimeoutMs: number;
   /** How long a partition's writes may fail before it counts as stalled. */
   stallAfterMs: number;
+  /** How long a partition waits in place for a dependency out of reach (default 30 min; see isOutage). */
+  outageMaxWaitMs?: number | undefined;
   /** Values larger than this go to the DLQ as VALUE_TOO_LARGE (default 1 MiB). */
   maxValueBytes?: number | undefined;
   /** What handlers read as ctx.config: the node's broadcast configuration. Default: none set. */
@@ -63,6 +66,7 @@ const TRANSACTION_TIMEOUT_MS = 15_000;
 const PARTITIONS_AT_ONCE = 8;
 /** The longest a partition waits between two tries of a record whose dependency is out of reach. */
 const OUTAGE_MAX_BACKOFF_MS = 5_000;
+const DEFAULT_OUTAGE_MAX_WAIT_MS = 30 * 60_000;
 
 export class ProcessorRunner {
   readonly route: Route;
@@ -185,6 +189,7 @@ export class ProcessorRunner {
     this.paused.cancelAll();
     // A job under way is not waited for (it may take an hour): aborted, and run again by the partition's next owner.
     await this.abortJobs(() => true);
+    this.writer?.closing();
     await this.consumer.disconnect();
     await this.writer?.idle();
     await this.writer?.close();
@@ -351,11 +356,22 @@ export class ProcessorRunner {
   /**
    * A dependency is out of reach (`isOutage`): the record's partition waits and tries it again, with a backoff
    * doubling from half a second to 5 s, so it picks up within seconds of the dependency's return. The partition
-   * counts as failing meanwhile: stalled on /health/ready after SLUICE_STALL_AFTER_MS.
+   * counts as failing meanwhile: stalled on /health/ready after SLUICE_STALL_AFTER_MS. After SLUICE_OUTAGE_MAX_WAIT
+   * (30 min) of it, the record goes to the DLQ (one a partition per wait): a failure the record itself causes (a
+   * reset connection) must not hold its partition forever.
    */
-  private waitForOutage(record: ReadRecord, error: unknown): number {
+  private waitForOutage(record: ReadRecord, error: unknown): number | undefined {
     const { topic, partition } = record.consumed;
-    const first = !this.stalls.failing(topic, partition);
+    const since = this.stalls.failingSince(topic, partition);
+    const maxWaitMs = this.deps.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_MS;
+    if (since !== undefined && this.deps.clock.now() - since >= maxWaitMs) {
+      this.log.error(
+        { err: error, ...coordinates(record), waitedMs: this.deps.clock.now() - since },
+        "waited the longest for a dependency: the record goes to the DLQ",
+      );
+      return undefined;
+    }
+    const first = since === undefined;
     const waitMs = Math.min(OUTAGE_MAX_BACKOFF_MS, this.stalls.failed(topic, partition, error));
     this.deps.metrics.retries.inc({ processor: this.route.name, topic: `${topic}.outage` });
     // Once a partition: its other records fail the same way meanwhile (the metric counts every try).
@@ -382,25 +398,33 @@ export class ProcessorRunner {
     };
     return this.stalls.attempt(batch, pause, () =>
       writer.write(batch, next, out).catch(async (error: unknown) => {
-        if (error instanceof SluiceError && error.code === "COMMIT_UNKNOWN") {
-          await writer.recovered();
-          from = await this.committedOffset(batch);
-        }
+        if (!(error instanceof SluiceError && error.code === "COMMIT_UNKNOWN")) throw error;
+        await writer.recovered();
+        const committed = await this.committedOffset(batch);
+        if (committed === next) return; // it committed after all: the batch is written
+        from = committed;
         throw error;
       }),
     );
   }
 
-  /** The group's committed offset of a partition, as the broker has it (undefined when none is). */
+  /**
+   * The group's committed offset of a partition, as the broker has it once the unknown transaction is settled
+   * (undefined when none is): asked again, with backoff, until the broker answers, for going on from a guess could
+   * write a batch twice.
+   */
   private async committedOffset(where: TopicPartition): Promise<string | undefined> {
-    const admin = this.deps.kafka.admin();
-    await admin.connect();
-    try {
-      const committed = await admin.committedOffsets(this.route.group, [where.topic]);
-      const offset = committed.find((c) => c.partition === where.partition)?.offset;
-      return offset !== undefined && Number(offset) >= 0 ? offset : undefined;
-    } finally {
-      await admin.disconnect();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = await committedOffsets(this.deps.kafka, this.route.group, [where.topic]);
+        const offset = committed.find((c) => c.partition === where.partition)?.offset;
+        return offset !== undefined && Number(offset) >= 0 ? offset : undefined;
+      } catch (error) {
+        if (!this.running) throw error;
+        const waitMs = backoffMs(attempt);
+        this.log.warn({ err: error, ...kafkaFields(where), backoffMs: waitMs }, "cannot read the committed offset yet");
+        await new Promise((resolve) => this.deps.clock.after(waitMs, () => resolve(undefined)));
+      }
     }
   }
 }

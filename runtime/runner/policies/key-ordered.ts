@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { KafkaPort, TopicPartition } from "../../kafka/port.ts";
+import { committedOffsets } from "../../kafka/whole-topic.ts";
 import type { OutputBuffer } from "../../output-buffer.ts";
 import type { Route } from "../../route.ts";
 import type { FailureCopies } from "../failure-copies.ts";
@@ -67,11 +68,7 @@ export class KeyOrdered implements RetryPolicy {
     if (partitions.length === 0 || route.tierTopics.length === 0) return;
     const started = performance.now();
     try {
-      const admin = this.deps.kafka.admin();
-      await admin.connect();
-      const committed = await admin
-        .committedOffsets(route.group, [...route.tierTopics])
-        .finally(() => admin.disconnect());
+      const committed = await committedOffsets(this.deps.kafka, route.group, [...route.tierTopics]);
       const startOf = (topic: string, partition: number) => {
         const offset = committed.find((c) => c.topic === topic && c.partition === partition)?.offset ?? "-1";
         return Number(offset) >= 0 ? offset : undefined; // nothing committed yet: from the beginning, as the runner reads
