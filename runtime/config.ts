@@ -47,6 +47,11 @@ export interface RuntimeConfig extends Endpoints {
   sessionTimeoutMs: number;
   /** SLUICE_STALL_AFTER_MS: how long a partition's writes may fail before it counts as stalled. */
   stallAfterMs: number;
+  /**
+   * SLUICE_OUTAGE_MAX_WAIT: how long a partition waits in place for a dependency out of reach before its record
+   * goes to the DLQ after all (a connection reset the record itself causes must not hold it forever).
+   */
+  outageMaxWaitMs: number;
   /** SLUICE_HEAP_MB: the old-generation heap of `sluice run`, when set. */
   heapMb: number | undefined;
   /** SLUICE_REPLICATION_FACTOR: of every topic `sluice topics apply` creates. */
@@ -73,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     maxPollIntervalMs: integerVar(env, "SLUICE_MAX_POLL_INTERVAL_MS", 300_000, { min: 1_000 }),
     sessionTimeoutMs: integerVar(env, "SLUICE_SESSION_TIMEOUT_MS", 10_000, { min: 1_000 }),
     stallAfterMs: integerVar(env, "SLUICE_STALL_AFTER_MS", 60_000),
+    outageMaxWaitMs: durationVar(env, "SLUICE_OUTAGE_MAX_WAIT", "30m"),
     heapMb:
       textVar(env, "SLUICE_HEAP_MB") === undefined ? undefined : integerVar(env, "SLUICE_HEAP_MB", 0, { min: 16 }),
     replicationFactor: integerVar(env, "SLUICE_REPLICATION_FACTOR", 1),

@@ -101,6 +101,12 @@ export class StalledPartitions {
     return backoffMs(write.failures);
   }
 
+  /** Since when the partition's writes have been failing (undefined when its last one did not). */
+  failingSince(topic: string, partition: number): number | undefined {
+    const write = this.writes.get(`${topic}/${partition}`);
+    return write && write.failures > 0 ? write.since : undefined;
+  }
+
   /** Whether the partition's last write failed. */
   failing(topic: string, partition: number): boolean {
     return (this.writes.get(`${topic}/${partition}`)?.failures ?? 0) > 0;

@@ -1,12 +1,13 @@
 /**
  * One record's way through a processor: the retry policy admits it (or parks it behind its key), it is decoded,
  * its handler runs within its timeout, and a failure goes where the policy says, unless it is a dependency's outage
- * (`isOutage`): then the record waits in place, its partition paused, whatever the policy. Built once per processor.
+ * (`isOutage`): then the record waits in place, its partition paused, whatever the policy, up to
+ * SLUICE_OUTAGE_MAX_WAIT, and then to the DLQ. Built once per processor.
  */
 import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { topicByName } from "../../topics/topic.ts";
-import { isOutage } from "../failure.ts";
+import { classify, isOutage, PermanentError } from "../failure.ts";
 import type { Metrics } from "../metrics.ts";
 import { OutputBuffer } from "../output-buffer.ts";
 import type { ConfigView, Processor } from "../processor.ts";
@@ -24,7 +25,7 @@ const NO_CONFIG: ConfigView = { get: () => undefined };
 export class RecordPipeline {
   private readonly group: string;
   /** A dependency is out of reach: when to try the record again. */
-  private readonly onOutage: (record: ReadRecord, error: unknown) => number;
+  private readonly onOutage: (record: ReadRecord, error: unknown) => number | undefined;
   private readonly policy: RetryPolicy;
   private readonly decoder: RecordDecoder;
   private readonly handler: HandlerCall;
@@ -38,7 +39,8 @@ export class RecordPipeline {
       log: Logger;
       limits: TopicLimits;
       handlerTimeoutMs: number;
-      onOutage: (record: ReadRecord, error: unknown) => number;
+      /** When to try the record again; undefined once the partition has waited its longest. */
+      onOutage: (record: ReadRecord, error: unknown) => number | undefined;
     },
   ) {
     const schemaOf = (topic: string): SchemaFile | undefined =>
@@ -87,8 +89,15 @@ export class RecordPipeline {
       this.policy.succeeded(record);
       return DONE;
     } catch (error) {
-      if (isOutage(error) && !cancel?.aborted) return { kind: "blocked", retryAt: this.onOutage(record, error) };
-      return this.policy.failed(record, attempt, error, out);
+      if (!isOutage(error) || cancel?.aborted) return this.policy.failed(record, attempt, error, out);
+      const retryAt = this.onOutage(record, error);
+      if (retryAt !== undefined) return { kind: "blocked", retryAt };
+      // Waited the longest: to the DLQ, where a replay finds it once the cause is known.
+      const { errorClass, errorMessage } = classify(error);
+      const gaveUp = new PermanentError(`still failing after the longest wait: ${errorMessage}`, errorClass, {
+        cause: error,
+      });
+      return this.policy.failed(record, attempt, gaveUp, out);
     } finally {
       this.handlerSeconds.observe((performance.now() - started) / 1000);
     }

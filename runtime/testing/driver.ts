@@ -101,6 +101,7 @@ export class TestDriver<Values extends object = Record<string, unknown>> {
       maxPollIntervalMs: defaults.maxPollIntervalMs,
       sessionTimeoutMs: defaults.sessionTimeoutMs,
       stallAfterMs: defaults.stallAfterMs,
+      outageMaxWaitMs: defaults.outageMaxWaitMs,
       config: { get: (key: string) => this.config.get(key) },
     };
     for (const processor of processors) this.runners.push(new ProcessorRunner(processor, deps));

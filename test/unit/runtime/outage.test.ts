@@ -63,4 +63,35 @@ describe("a dependency's outage", () => {
       await driver.stop();
     });
   }
+
+  it("waits at most SLUICE_OUTAGE_MAX_WAIT (30 min), then to the DLQ: a reset the record causes holds nothing forever", async () => {
+    const topics = [testTopicSpec("orders"), testTopicSpec("reserved")];
+    let tries = 0;
+    const processor = states.defineProcessor({
+      name: "reserve",
+      input: "orders",
+      outputs: ["reserved"],
+      retryTiers: ["1s"],
+      async handler(record, ctx) {
+        if (record.key === "o-poison") {
+          tries++;
+          throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+        }
+        await ctx.send("reserved", record.key, record.value);
+      },
+    });
+    const driver = await TestDriver.start<Record<string, StateEvent>>({ topics, schemas, processors: [processor] });
+    await driver.pipe("orders", "o-poison", event("o-poison", "CREATED"));
+    await driver.pipe("orders", "o-next", event("o-next", "CREATED"));
+    await driver.advance("29m");
+    expect(await driver.dlq("reserve")).toEqual([]);
+    expect(await driver.read("reserved")).toEqual([]); // the partition waits behind it
+    await driver.advance("2m");
+    expect((await driver.dlq("reserve")).map((r) => [r.key, r.headers["error-class"]])).toEqual([
+      ["o-poison", "ECONNRESET"],
+    ]);
+    expect((await driver.read("reserved")).map((r) => r.key)).toEqual(["o-next"]);
+    expect(tries).toBeLessThan(31 * 12 + 10); // every 5 s at most, not in a loop
+    await driver.stop();
+  });
 });
