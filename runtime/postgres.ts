@@ -1,5 +1,6 @@
 /** PostgreSQL helpers for the runtime's users: services writing through the outbox, read models, tests. */
 import pg from "pg";
+import { isOutage } from "./failure.ts";
 
 /** Something that runs queries: a pool, or a client in a transaction. */
 export type Queryable = Pick<pg.ClientBase, "query">;
@@ -13,6 +14,18 @@ export function newPool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config);
   pool.on("error", () => {});
   return pool;
+}
+
+/**
+ * Rolls back after `error`; returns the error when the client must be closed rather than handed out again (its
+ * connection is gone, or the rollback failed), undefined when it is fine (a constraint violation, say).
+ */
+export async function brokenBy(client: pg.ClientBase, error: unknown): Promise<Error | undefined> {
+  const rolledBack = await client.query("ROLLBACK").then(
+    () => true,
+    () => false,
+  );
+  return rolledBack && !isOutage(error) ? undefined : (error as Error);
 }
 
 /** Runs `work` in a transaction of its own on `pool`; commits, or rolls back when `work` throws or `commit` is false. */
@@ -29,10 +42,9 @@ export async function inTransaction<T>(
     await tx.query(commit ? "COMMIT" : "ROLLBACK");
     return result;
   } catch (error) {
-    failed = error as Error;
-    await tx.query("ROLLBACK").catch(() => {});
+    failed = await brokenBy(tx, error);
     throw error;
   } finally {
-    tx.release(failed); // a client that failed is closed, not handed out again: its connection may be gone
+    tx.release(failed);
   }
 }

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { newPool } from "../postgres.ts";
+import { brokenBy, newPool } from "../postgres.ts";
 import type { Ledger, OnceResult, OnceScope } from "./ledger.ts";
 import { migrate } from "./migrate.ts";
 
@@ -49,11 +49,10 @@ export class PostgresLedger implements Ledger {
       await client.query("COMMIT");
       return { ran: true, result };
     } catch (error) {
-      failed = error as Error;
-      await client.query("ROLLBACK").catch(() => {});
+      failed = await brokenBy(client, error);
       throw error;
     } finally {
-      client.release(failed); // a client that failed is closed, not handed out again: its connection may be gone
+      client.release(failed);
     }
   }
 
