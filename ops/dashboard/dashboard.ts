@@ -6,7 +6,10 @@
  *   records and seconds, tier and DLQ depth, throughput, per group over time), and each DLQ's records not moved yet;
  * - GET /api/dlq?group=&topic=&class=&key=&from=&to=: a DLQ's records not moved yet, decoded, with their headers;
  * - POST /api/dlq/replay {filter, dryRun, rate, cap}: `sluice dlq replay`, a dry run unless dryRun is false.
- * It listens on 127.0.0.1 unless SLUICE_HTTP_HOST says otherwise: replay moves records, and there is no login.
+ * It listens on 127.0.0.1 unless SLUICE_DASHBOARD_HOST says otherwise: replay moves records, and there is no login.
+ * It answers only requests addressed to it by its own name (a Host of 127.0.0.1, localhost or the address it
+ * listens on, with its port), so another site's page cannot reach it through a DNS name rebound to 127.0.0.1; and a
+ * replay must come from its own page (Origin) as JSON, which another site's page cannot post without a preflight.
  */
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -20,6 +23,8 @@ import type { LagMonitor } from "../lag/lag-monitor.ts";
 const MAX_RECORDS = 200;
 /** Records a second a replay from the page may ask for at most. */
 const MAX_RATE = 10_000;
+/** A replay's request body, at most. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 export interface DashboardOptions {
   deps: DlqDeps;
@@ -46,7 +51,10 @@ const FILES: Record<string, [string, string]> = {
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const files = new Map(Object.entries(FILES).map(([url, [file, type]]) => [url, { body: readFileSync(file), type }]));
+  /** The Host values it answers: its own names, with its port. */
+  const hosts = new Set<string>();
   const server = createServer((request, response) => {
+    if (!hosts.has(request.headers.host ?? "")) return json(response, 421, { error: "not this dashboard's address" });
     handle(options, files, request, response).catch((error: unknown) => {
       const status = error instanceof UsageError ? 400 : 500;
       if (!response.headersSent) json(response, status, { error: (error as Error).message });
@@ -55,6 +63,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
   const { port } = server.address() as AddressInfo;
+  for (const name of ["127.0.0.1", "localhost", "[::1]", options.host]) hosts.add(`${name}:${port}`);
   return {
     url: `http://${options.host}:${port}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -85,6 +94,9 @@ async function handle(
     // JSON only: another site's page cannot post that to this one without a preflight, which it does not answer.
     if (!request.headers["content-type"]?.startsWith("application/json")) {
       return json(response, 415, { error: "a replay is posted as application/json" });
+    }
+    if (request.headers.origin !== `http://${request.headers.host}`) {
+      return json(response, 403, { error: "a replay is started from the dashboard's own page" });
     }
     const body = (await readJson(request)) as { filter?: Record<string, unknown>; dryRun?: unknown; rate?: unknown };
     const rate = Number(body.rate ?? 100);
@@ -157,7 +169,12 @@ function filterOf(query: Record<string, unknown>): DlqFilter {
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of request) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_BODY_BYTES) throw new UsageError(`the body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
   } catch {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { get } from "node:http";
 import path from "node:path";
 import pg from "pg";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -173,4 +174,28 @@ describe("dashboard", () => {
     expect(await readDlq(deps, { group })).toHaveLength(0);
     await expect.poll(() => row(group).locator(".dlq-waiting").textContent(), { timeout: 10_000 }).toBe("0");
   }, 120_000);
+
+  it("answers only its own address, and starts a replay only from its own page, as JSON, a dry run by default", async () => {
+    const { port } = new URL(dashboard.url);
+    // Another name rebound to 127.0.0.1: no page, no records.
+    const rebound = await new Promise<number | undefined>((resolve, reject) => {
+      get({ host: "127.0.0.1", port, path: "/api/dlq", headers: { host: `evil.example:${port}` } }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      }).on("error", reject);
+    });
+    expect(rebound).toBe(421);
+    const replay = (headers: Record<string, string>, body: string) =>
+      fetch(new URL("/api/dlq/replay", dashboard.url), { method: "POST", headers, body });
+    const filter = JSON.stringify({ filter: { group } });
+    expect((await replay({ "content-type": "text/plain", origin: dashboard.url.slice(0, -1) }, filter)).status).toBe(
+      415,
+    );
+    expect((await replay({ "content-type": "application/json", origin: "http://evil.example" }, filter)).status).toBe(
+      403,
+    );
+    const dry = await replay({ "content-type": "application/json", origin: dashboard.url.slice(0, -1) }, filter);
+    expect(dry.status).toBe(200);
+    expect(await dry.json()).toMatchObject({ dryRun: true });
+  });
 });

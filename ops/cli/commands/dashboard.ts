@@ -37,7 +37,8 @@ export async function dashboardCommand(args: string[]): Promise<number> {
   const dashboard = await startDashboard({
     deps,
     monitor,
-    host: runtimeConfig().httpHost,
+    // Not SLUICE_HTTP_HOST, which a container or a pod sets to every address: replay has no login.
+    host: textVar(process.env, "SLUICE_DASHBOARD_HOST") ?? "127.0.0.1",
     port,
     operator: textVar(process.env, "SLUICE_OPERATOR") ?? userInfo().username,
   });
