@@ -57,6 +57,17 @@ export class ProcessorHost {
     const { config, topics, schemas } = options;
     routesOf(definitions, topics); // every input and output declared, no two processors in one group's place
     this.logger = createLogger("sluice", config.logLevel, options.logTo);
+    // Where it connects, as configured: the logger takes any credential out of the line.
+    this.log.info(
+      {
+        kafka: config.kafkaBrokers.join(","),
+        registry: config.schemaRegistryUrl,
+        database: config.databaseUrl,
+        redis: config.redisUrl,
+        instanceId: config.instanceId,
+      },
+      "starting",
+    );
     const kafka = librdkafka({ brokers: config.kafkaBrokers, clientId: `sluice-${randomUUID().slice(0, 8)}` });
     const serde = new AvroSerde(new SchemaRegistryClient(config.schemaRegistryUrl));
     this.server = await startHttpServer(
@@ -76,6 +87,7 @@ export class ProcessorHost {
       maxPollIntervalMs: config.maxPollIntervalMs,
       sessionTimeoutMs: config.sessionTimeoutMs,
       stallAfterMs: config.stallAfterMs,
+      outageMaxWaitMs: config.outageMaxWaitMs,
       config: { get: (key) => this.subscriber?.get(key) ?? undefined },
     };
     if (topicByName(CONFIG_TOPIC, topics)) {

@@ -17,6 +17,14 @@ describe("the order processors under `sluice run`", () => {
   let host: RunningHost;
   let db: pg.Pool;
   let producedAt = 0;
+  // Credentials the processes are given (PostgreSQL's trust auth takes any password): none may reach a log line.
+  const secrets = [`pg-pw-${run}`, `hook-secret-${run}`, `smtp-pw-${run}`];
+  const credentials = {
+    DATABASE_URL: runtimeConfig().databaseUrl.replace("://postgres@", `://postgres:${secrets[0]}@`),
+    ALERT_WEBHOOK_SECRET: secrets[1],
+    ALERT_SMTP_URL: `smtp://alerts:${secrets[2]}@127.0.0.1:2525`,
+    SLUICE_LOG_LEVEL: "info", // the host logs where it connects: the database's URL among them
+  };
   const userOf = (i: number) => (i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`);
 
   beforeAll(async () => {
@@ -33,7 +41,7 @@ describe("the order processors under `sluice run`", () => {
         "order-timeout-check",
         "user-directory",
       ],
-      { SLUICE_ORDER_TIMEOUT: "4s", SLUICE_FLAKY_EMAIL_ATTEMPTS: "1" },
+      { SLUICE_ORDER_TIMEOUT: "4s", SLUICE_FLAKY_EMAIL_ATTEMPTS: "1", ...credentials },
     );
     await host.ready();
     // The confirmation email goes to the address the user directory has: the users come first.
@@ -171,7 +179,17 @@ describe("the order processors under `sluice run`", () => {
     expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? "2"}`);
   });
 
-  it("drains and exits 0 on SIGTERM", async () => {
+  it("keeps its credentials out of /metrics", async () => {
+    expect(credentials.DATABASE_URL).toContain(secrets[0]); // the processes really connect with it
+    const metrics = await (await fetch(`http://127.0.0.1:${host.port}/metrics`)).text();
+    for (const secret of secrets) expect(metrics).not.toContain(secret);
+  });
+
+  it("drains and exits 0 on SIGTERM, and no credential is in its log", async () => {
     expect(await host.stop()).toBe(0);
+    const log = readFileSync(host.log, "utf8");
+    expect(log).toContain("processor stopped");
+    expect(log).toContain(`"database":"postgres://postgres:***@`);
+    for (const secret of secrets) expect(log).not.toContain(secret);
   });
 });

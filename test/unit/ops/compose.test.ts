@@ -38,6 +38,7 @@ describe("ops/compose.yaml", () => {
   it("runs them on the image of ops/container/Containerfile, after the stack, in the processors profile", () => {
     for (const [name, service] of runs) {
       expect(service.image, name).toBe("localhost/sluice:0.1.0");
+      expect(service.build?.dockerfile, name).toBe("ops/container/Containerfile");
       expect(existsSync(path.resolve(OPS, service.build?.context ?? "", service.build?.dockerfile ?? "")), name).toBe(
         true,
       );
