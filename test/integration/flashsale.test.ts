@@ -71,11 +71,13 @@ describe("flash sale", () => {
     expect(answers["503 UNAVAILABLE"]).toBeUndefined();
     const orders = await expectSoldExactly(sale.saleId, result.reservations, 1_000, 1);
 
-    // The database saw the writer's pace, not the burst's: no second holds more than its rate and one batch.
+    // The database saw the writer's pace, not the burst's: no second holds more than its rate and one batch (and a
+    // tenth of a batch of slack: rows are timed by the database as they are inserted, not as the bucket let their
+    // batch go, so a batch's rows can straddle a second's edge; CI once saw 602 of 600).
     const written = orders.map((o) => Number(o.written));
     const busiest = Math.max(...written.map((t) => written.filter((w) => w >= t && w < t + 1_000).length));
     console.log(`flash-sale writer: busiest second ${busiest} rows (rate ${WRITE_RATE}/s, batch ${WRITE_BATCH})`);
-    expect(busiest).toBeLessThanOrEqual(WRITE_RATE + WRITE_BATCH);
+    expect(busiest).toBeLessThanOrEqual(WRITE_RATE + WRITE_BATCH + WRITE_BATCH / 10);
     expect((written.at(-1) ?? 0) - (written[0] ?? 0)).toBeGreaterThanOrEqual(
       ((1_000 - WRITE_BATCH) / WRITE_RATE) * 1_000 - 100,
     );
