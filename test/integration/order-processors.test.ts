@@ -23,6 +23,7 @@ describe("the order processors under `sluice run`", () => {
     DATABASE_URL: runtimeConfig().databaseUrl.replace("://postgres@", `://postgres:${secrets[0]}@`),
     ALERT_WEBHOOK_SECRET: secrets[1],
     ALERT_SMTP_URL: `smtp://alerts:${secrets[2]}@127.0.0.1:2525`,
+    ALERT_EMAIL_TO: "ops@example.com",
     SLUICE_LOG_LEVEL: "info", // the host logs where it connects: the database's URL among them
   };
   const userOf = (i: number) => (i === FLAKY ? `user-${run}+flaky` : `user-${run}-${i % 5}`);
