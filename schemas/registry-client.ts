@@ -42,8 +42,21 @@ export interface RegisteredSchema {
 const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
 export class SchemaRegistryClient implements SchemaRegistry {
+  /** The registry's address, without credentials. */
   readonly url: string;
+  /** HTTP basic auth, from the address's user and password (`https://user:password@registry/...`). */
+  private readonly authorization: string | undefined;
+
   constructor(url: string) {
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (parsed && (parsed.username || parsed.password)) {
+      const user = decodeURIComponent(parsed.username);
+      const password = decodeURIComponent(parsed.password);
+      this.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+      parsed.username = "";
+      parsed.password = "";
+      url = parsed.toString();
+    }
     this.url = url.replace(/\/+$/, "");
   }
 
@@ -117,7 +130,11 @@ export class SchemaRegistryClient implements SchemaRegistry {
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
-        headers: body === undefined ? { accept: CONTENT_TYPE } : { accept: CONTENT_TYPE, "content-type": CONTENT_TYPE },
+        headers: {
+          accept: CONTENT_TYPE,
+          ...(body === undefined ? {} : { "content-type": CONTENT_TYPE }),
+          ...(this.authorization ? { authorization: this.authorization } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
