@@ -6,13 +6,16 @@ import { isOutage } from "./failure.ts";
 export type Queryable = Pick<pg.ClientBase, "query">;
 
 /**
- * A pool that survives its server's restart. The server closing an idle connection (a restart, a failover) is an
- * 'error' event on the pool, which would crash the process without a listener; the pool drops that client and opens
- * another when next asked. The queries that fail meanwhile say so themselves.
+ * A pool that survives its server's restart. The server closing a connection (a restart, a failover) is an 'error'
+ * event on the pool (an idle client) or on the client (one checked out), which would crash the process without a
+ * listener; the pool drops that client and opens another when next asked. The queries that fail say so themselves.
  */
 export function newPool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config);
   pool.on("error", () => {});
+  // A client checked out when the server goes (between two queries of a transaction) emits 'error' on itself: its
+  // next query fails and says so, and the process must not crash meanwhile.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
