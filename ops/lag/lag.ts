@@ -87,7 +87,8 @@ export async function groupLag(kafka: KafkaPort, routes: readonly Route[], now =
       );
       for (const { from: _, ...p } of pending) {
         const head = first.get(`${p.topic}/${p.partition}`);
-        lags.push({ ...p, seconds: head ? age(head, p.kind, now) : 0 });
+        // No record there: what the offsets count are transaction markers (exactly-once writers'), nothing waits.
+        lags.push({ ...p, records: head ? p.records : 0, seconds: head ? age(head, p.kind, now) : 0 });
       }
     }
   } finally {
