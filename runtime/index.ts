@@ -12,7 +12,7 @@ export {
   type ConfigSubscriberDeps,
 } from "./broadcast/config-subscriber.ts";
 export { CatalogProducer, type CatalogProducerOptions, type SentRecord } from "./catalog-producer.ts";
-export { type Clock, systemClock, type Timer } from "./clock.ts";
+export { type Clock, sleep, systemClock, type Timer } from "./clock.ts";
 // Running them.
 export {
   durationVar,

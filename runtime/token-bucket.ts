@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.ts";
+import { type Clock, sleep } from "./clock.ts";
 
 /**
  * A token bucket: `rate` tokens a second, at most `capacity` saved up. The flash-sale gateway admits a request per
@@ -34,7 +34,7 @@ export class TokenBucket {
   /** Waits until `n` tokens are there and takes them; `signal` aborts the wait. */
   async acquire(n: number, clock: Clock, signal?: AbortSignal): Promise<void> {
     for (let wait = this.take(n, clock.now()); wait > 0; wait = this.take(n, clock.now())) {
-      await new Promise((resolve) => clock.after(wait, () => resolve(undefined)));
+      await sleep(clock, wait);
       signal?.throwIfAborted();
     }
   }

@@ -10,7 +10,7 @@
  */
 import type { Logger } from "pino";
 import { SluiceError } from "../../topics/errors.ts";
-import type { Clock } from "../clock.ts";
+import { type Clock, sleep } from "../clock.ts";
 import type { GroupConsumer, Producer, TopicPartitionOffset } from "../kafka/port.ts";
 import { OutputBuffer } from "../output-buffer.ts";
 import { backoffMs } from "../stalled-partitions.ts";
@@ -90,11 +90,10 @@ export class GroupCommit {
   /** A new producer, tried until it starts (the broker may still be out of reach); the old one is let go. */
   private renew(): void {
     const { newProducer, log, clock } = this.renewal;
-    const wait = (ms: number) => new Promise<void>((resolve) => clock.after(ms, resolve));
     this.renewing ??= (async () => {
       this.broken = true;
       const old = this.producer;
-      await Promise.race([old.disconnect().catch(() => {}), wait(CLOSE_OLD_MS)]);
+      await Promise.race([old.disconnect().catch(() => {}), sleep(clock, CLOSE_OLD_MS)]);
       for (let attempt = 1; !this.closed; attempt++) {
         const next = newProducer();
         try {
@@ -107,7 +106,7 @@ export class GroupCommit {
           await next.disconnect().catch(() => {});
           const waitMs = backoffMs(attempt);
           log.warn({ err: error, backoffMs: waitMs }, "could not start a new transactional producer yet");
-          await wait(waitMs);
+          await sleep(clock, waitMs);
         }
       }
     })().finally(() => {

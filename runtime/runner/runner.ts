@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
 import { SluiceError } from "../../topics/errors.ts";
 import { type BusinessTopic, delayTopicName, topicByName } from "../../topics/topic.ts";
-import type { Clock } from "../clock.ts";
+import { type Clock, sleep } from "../clock.ts";
 import type { BatchControl, GroupConsumer, KafkaPort, RecordBatch, TopicPartition } from "../kafka/port.ts";
 import { committedOffsets } from "../kafka/whole-topic.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -423,7 +423,7 @@ export class ProcessorRunner {
         if (!this.running) throw error;
         const waitMs = backoffMs(attempt);
         this.log.warn({ err: error, ...kafkaFields(where), backoffMs: waitMs }, "cannot read the committed offset yet");
-        await new Promise((resolve) => this.deps.clock.after(waitMs, () => resolve(undefined)));
+        await sleep(this.deps.clock, waitMs);
       }
     }
   }
