@@ -16,7 +16,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { UsageError } from "../../topics/errors.ts";
-import { DEFAULT_REPLAY_CAP, type DlqDeps, type DlqFilter, describeRecord, readDlq, replayDlq } from "../dlq/dlq.ts";
+import {
+  DEFAULT_REPLAY_CAP,
+  type DlqDeps,
+  type DlqFilter,
+  describeRecord,
+  dlqFilter,
+  readDlq,
+  replayDlq,
+} from "../dlq/dlq.ts";
 import type { LagMonitor } from "../lag/lag-monitor.ts";
 
 /** DLQ records a page shows at most. */
@@ -145,26 +153,10 @@ async function overview(options: DashboardOptions, since: number) {
   };
 }
 
+/** The DLQ filter of a query or a replay's body: its non-empty text fields. */
 function filterOf(query: Record<string, unknown>): DlqFilter {
-  const text = (name: string) => {
-    const value = query[name];
-    return typeof value === "string" && value !== "" ? value : undefined;
-  };
-  const time = (name: string) => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const ms = Date.parse(value);
-    if (Number.isNaN(ms)) throw new UsageError(`${name} needs a date or an ISO time, got '${value}'`);
-    return ms;
-  };
-  return {
-    group: text("group"),
-    topic: text("topic"),
-    errorClass: text("class"),
-    key: text("key"),
-    from: time("from"),
-    to: time("to"),
-  };
+  const fields = Object.entries(query).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== "");
+  return dlqFilter(Object.fromEntries(fields), (field) => field);
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {

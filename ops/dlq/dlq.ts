@@ -32,7 +32,7 @@ import {
   wholeTopic,
 } from "../../runtime/index.ts";
 import type { SchemaFile } from "../../schemas/schema-files.ts";
-import { SluiceError } from "../../topics/errors.ts";
+import { SluiceError, UsageError } from "../../topics/errors.ts";
 import { type BusinessTopic, topicByName } from "../../topics/topic.ts";
 
 export const DLQ_MIGRATIONS = path.join(import.meta.dirname, "migrations");
@@ -67,6 +67,28 @@ export interface DlqRecord {
   headers: Record<string, string>;
   errorClass: string;
   replayCount: number;
+}
+
+/** A filter's fields as text, as `sluice dlq`'s flags and the dashboard's query name them. */
+export type DlqFilterFields = Partial<Record<"group" | "topic" | "class" | "key" | "from" | "to", string>>;
+
+/** The filter `fields` say; `from` and `to` are dates or ISO times, a bad one named in the error by `label`. */
+export function dlqFilter(fields: DlqFilterFields, label: (field: string) => string): DlqFilter {
+  const time = (field: "from" | "to") => {
+    const value = fields[field];
+    if (value === undefined) return undefined;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new UsageError(`${label(field)} needs a date or an ISO time, got '${value}'`);
+    return ms;
+  };
+  return {
+    group: fields.group,
+    topic: fields.topic,
+    errorClass: fields.class,
+    key: fields.key,
+    from: time("from"),
+    to: time("to"),
+  };
 }
 
 /** The routes whose DLQ the filter's group and topic pick. */

@@ -12,8 +12,8 @@ import {
   DEFAULT_REPLAY_CAP,
   DLQ_MIGRATIONS,
   type DlqDeps,
-  type DlqFilter,
   describeRecord,
+  dlqFilter,
   readDlq,
   replayDlq,
   summarize,
@@ -25,13 +25,6 @@ const USAGE = `usage: sluice dlq list [--group G] [--topic T]
        sluice dlq replay [FILTER] [--yes] [--rate N] [--cap N]
   FILTER: --group G --topic T (the original topic) --class ERROR_CLASS --key K --from TIME --to TIME
   --module FILE adds a team's processors and sinks (as \`sluice run --module\` does)`;
-
-function time(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`dlq: ${flag} needs a date or an ISO time, got '${value}'`);
-  return ms;
-}
 
 export async function dlqCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse("dlq", args, {
@@ -49,14 +42,7 @@ export async function dlqCommand(args: string[]): Promise<number> {
   });
   const [action, extra] = positionals;
   if (!["list", "show", "replay"].includes(action ?? "") || extra !== undefined) throw new UsageError(USAGE);
-  const filter: DlqFilter = {
-    group: values.group,
-    topic: values.topic,
-    errorClass: values.class,
-    key: values.key,
-    from: time("--from", values.from),
-    to: time("--to", values.to),
-  };
+  const filter = dlqFilter(values, (field) => `dlq: --${field}`);
   const deps = await dlqDeps("dlq", values.module);
   try {
     if (action === "list") {
